@@ -1,0 +1,265 @@
+//! A set of cameras looking through one water surface, and the reference rig.
+
+use nalgebra::{Matrix3, Point3, Vector3};
+use serde::{Deserialize, Serialize};
+
+use crate::{Camera, CameraError, Distortion, Interface, camera::solve_crossing};
+
+/// Cameras sharing one water surface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rig {
+    /// The water surface.
+    pub interface: Interface<f64>,
+    /// The cameras; names are unique.
+    pub cameras: Vec<Camera<f64>>,
+}
+
+/// Ring radius of the reference rig, metres.
+pub const RING_RADIUS: f64 = 0.635;
+/// Water surface of the reference rig, metres.
+pub const WATER_Z: f64 = 0.978;
+/// The point every reference ring camera looks at (patch centre), metres.
+pub const PATCH_CENTER: [f64; 3] = [0.0, 0.0, 1.178];
+/// Number of ring cameras in the reference rig.
+pub const RING_CAMERAS: usize = 12;
+/// Horizontal field of view of the reference cameras, degrees.
+pub const HFOV_DEG: f64 = 60.0;
+
+impl Rig {
+    /// Validates a rig: at least one camera, unique names, every camera above the water, all
+    /// on the same interface.
+    pub fn new(interface: Interface<f64>, cameras: Vec<Camera<f64>>) -> Result<Self, CameraError> {
+        if cameras.is_empty() {
+            return Err(CameraError::Rig("no cameras".into()));
+        }
+        let mut names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(CameraError::Rig(format!(
+                "camera name {:?} used twice",
+                w[0]
+            )));
+        }
+        for cam in &cameras {
+            if cam.interface != interface {
+                return Err(CameraError::Rig(format!(
+                    "camera {:?} looks through another water surface",
+                    cam.name
+                )));
+            }
+        }
+        Ok(Self { interface, cameras })
+    }
+
+    /// The reference rig: 12 ring cameras `cam00`…`cam11` on a circle of radius 0.635 m at
+    /// Z = 0 (cam00 on +X, counter-clockwise seen from above), each **tilted so that its
+    /// principal ray, after refraction, hits the patch centre** (0, 0, 1.178), plus `center`
+    /// at the origin looking straight down. Water at 0.978 m, n_water 1.333, square pixels,
+    /// 60° horizontal field of view, principal point at the image centre.
+    pub fn reference(width: u32, height: u32) -> Result<Self, CameraError> {
+        let interface = Interface::water(WATER_Z);
+        let target = Point3::from(PATCH_CENTER);
+        let mut cameras = Vec::with_capacity(RING_CAMERAS + 1);
+        for i in 0..RING_CAMERAS {
+            let a = std::f64::consts::TAU * i as f64 / RING_CAMERAS as f64;
+            let c = Point3::new(RING_RADIUS * a.cos(), RING_RADIUS * a.sin(), 0.0);
+            cameras.push(look_at_refracted(
+                format!("cam{i:02}"),
+                width,
+                height,
+                c,
+                target,
+                interface,
+            )?);
+        }
+        cameras.push(look_at_refracted(
+            "center".into(),
+            width,
+            height,
+            Point3::origin(),
+            target,
+            interface,
+        )?);
+        Self::new(interface, cameras)
+    }
+
+    /// Index of the camera called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.cameras.iter().position(|c| c.name == name)
+    }
+
+    /// Source cameras for `reference`: the other cameras ordered by the distance between
+    /// centres (ties broken by index), except that a camera directly above the patch
+    /// centre (`center` in the reference rig) goes after the four nearest ring neighbours, as
+    /// AquaMVS uses "4 nearest + centre". `count` is clamped to the number of other cameras.
+    pub fn sources(&self, reference: usize, count: usize) -> Vec<usize> {
+        let c0 = self.cameras[reference].center();
+        let is_center = |i: usize| {
+            let c = self.cameras[i].center();
+            c.x.hypot(c.y) < 1e-9
+        };
+        let mut ring: Vec<usize> = (0..self.cameras.len())
+            .filter(|&i| i != reference && !is_center(i))
+            .collect();
+        ring.sort_by(|&a, &b| {
+            let da = (self.cameras[a].center() - c0).norm();
+            let db = (self.cameras[b].center() - c0).norm();
+            da.partial_cmp(&db)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(&b))
+        });
+        let centers: Vec<usize> = (0..self.cameras.len())
+            .filter(|&i| i != reference && is_center(i))
+            .collect();
+        let split = ring.len().min(4);
+        let mut order: Vec<usize> = ring[..split].to_vec();
+        order.extend(centers);
+        order.extend(&ring[split..]);
+        order.truncate(count);
+        order
+    }
+
+    /// The serde form written to `rig.json`.
+    pub fn to_file(&self) -> RigFile {
+        RigFile {
+            water_z: self.interface.water_z,
+            n_air: self.interface.n_air,
+            n_water: self.interface.n_water,
+            cameras: self
+                .cameras
+                .iter()
+                .map(|c| CameraFile {
+                    name: c.name.clone(),
+                    width: c.width,
+                    height: c.height,
+                    k: rows(&c.k),
+                    r: rows(&c.r),
+                    t: [c.t.x, c.t.y, c.t.z],
+                    center: Some(c.center().coords.into()),
+                    distortion: c.distortion,
+                })
+                .collect(),
+        }
+    }
+
+    /// Builds and validates a rig from its serde form.
+    pub fn from_file(file: &RigFile) -> Result<Self, CameraError> {
+        let interface = Interface {
+            water_z: file.water_z,
+            n_air: file.n_air,
+            n_water: file.n_water,
+        };
+        let cameras = file
+            .cameras
+            .iter()
+            .map(|c| {
+                Camera::new(
+                    c.name.clone(),
+                    c.width,
+                    c.height,
+                    from_rows(&c.k),
+                    from_rows(&c.r),
+                    Vector3::from(c.t),
+                    c.distortion,
+                    interface,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(interface, cameras)
+    }
+}
+
+/// A camera whose refracted principal ray passes through `target`.
+fn look_at_refracted(
+    name: String,
+    width: u32,
+    height: u32,
+    c: Point3<f64>,
+    target: Point3<f64>,
+    interface: Interface<f64>,
+) -> Result<Camera<f64>, CameraError> {
+    let h_c = interface.water_z - c.z;
+    let h_q = target.z - interface.water_z;
+    let (dx, dy) = (target.x - c.x, target.y - c.y);
+    let r_q = dx.hypot(dy);
+    let r_p = solve_crossing(h_c, h_q, r_q, interface.n_air, interface.n_water, None);
+    let crossing = if r_q > 0.0 {
+        Point3::new(
+            c.x + dx / r_q * r_p,
+            c.y + dy / r_q * r_p,
+            interface.water_z,
+        )
+    } else {
+        Point3::new(c.x, c.y, interface.water_z)
+    };
+    let f = (crossing - c).normalize();
+    // Image x ≈ world +X seen from above, image y = f × x (down the image).
+    let x = Vector3::y().cross(&f).normalize();
+    let y = f.cross(&x);
+    let r = Matrix3::from_rows(&[x.transpose(), y.transpose(), f.transpose()]);
+    let t = -(r * c.coords);
+    let focal = 0.5 * width as f64 / (0.5 * HFOV_DEG.to_radians()).tan();
+    let k = Matrix3::new(
+        focal,
+        0.0,
+        0.5 * (width as f64 - 1.0),
+        0.0,
+        focal,
+        0.5 * (height as f64 - 1.0),
+        0.0,
+        0.0,
+        1.0,
+    );
+    Camera::new(name, width, height, k, r, t, None, interface)
+}
+
+fn rows(m: &Matrix3<f64>) -> [[f64; 3]; 3] {
+    [
+        [m[(0, 0)], m[(0, 1)], m[(0, 2)]],
+        [m[(1, 0)], m[(1, 1)], m[(1, 2)]],
+        [m[(2, 0)], m[(2, 1)], m[(2, 2)]],
+    ]
+}
+
+fn from_rows(a: &[[f64; 3]; 3]) -> Matrix3<f64> {
+    Matrix3::from_fn(|i, j| a[i][j])
+}
+
+/// `rig.json`: `{"water_z", "n_air", "n_water", "cameras": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RigFile {
+    /// Water surface Z, metres.
+    pub water_z: f64,
+    /// Refractive index of air.
+    pub n_air: f64,
+    /// Refractive index of water.
+    pub n_water: f64,
+    /// The cameras.
+    pub cameras: Vec<CameraFile>,
+}
+
+/// One camera of `rig.json`: K and R as 3×3 **row-major** nested arrays, `t` as 3 numbers,
+/// world → camera (OpenCV).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraFile {
+    /// Unique name.
+    pub name: String,
+    /// Image width, pixels.
+    pub width: u32,
+    /// Image height, pixels.
+    pub height: u32,
+    /// Intrinsics, row-major.
+    #[serde(rename = "K")]
+    pub k: [[f64; 3]; 3],
+    /// World → camera rotation, row-major.
+    #[serde(rename = "R")]
+    pub r: [[f64; 3]; 3],
+    /// World → camera translation.
+    pub t: [f64; 3],
+    /// Camera centre in world coordinates (informative; derived from R and t).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center: Option<[f64; 3]>,
+    /// Brown–Conrady distortion of the recorded images, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distortion: Option<Distortion>,
+}

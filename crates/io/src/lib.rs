@@ -1,0 +1,48 @@
+//! File formats of the workspace: PLY point clouds and meshes, NumPy `.npy` arrays, PNG images,
+//! and the `rig.json` / `scene.json` of a scene folder.
+//!
+//! **Architecture invariant:** this crate and `xtask` are the only ones that touch the file
+//! system. Writes are atomic: each file is written to a temporary sibling, then renamed.
+
+pub mod atomic;
+pub mod npy;
+pub mod ply;
+
+pub use atomic::write_atomic;
+
+/// Errors from reading and writing files.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The operating system refused.
+    #[error("{path}: {source}")]
+    Os {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not in the expected format.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl IoError {
+    pub(crate) fn os(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Os {
+            path: path.to_owned(),
+            source,
+        }
+    }
+    pub(crate) fn format(path: &std::path::Path, message: impl Into<String>) -> Self {
+        Self::Format {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! `cargo xtask profile` (not written yet).
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`cargo xtask profile` is not implemented yet")
+}

@@ -1,0 +1,8 @@
+//! `cargo xtask reconstruct` (not written yet).
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`cargo xtask reconstruct` is not implemented yet")
+}
