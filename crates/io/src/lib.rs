@@ -5,8 +5,10 @@
 //! system. Writes are atomic: each file is written to a temporary sibling, then renamed.
 
 pub mod atomic;
+pub mod image;
 pub mod npy;
 pub mod ply;
+pub mod scene_dir;
 
 pub use atomic::write_atomic;
 
