@@ -1,0 +1,354 @@
+//! The results as [`Table`]s: one function per table, each a straight copy of fields into
+//! formatted cells (no sums, no ratios, no sorting — the producers did that).
+
+use crate::schema::{BenchmarkResults, Machine, ProfileReport, Verification, Workload};
+use crate::table::{Table, fixed, opt_fixed, si, speedup, thousands};
+
+/// The tolerance of the plan's comparison, mm (DOMAIN.md: "tolerance 5 mm").
+pub const PLAN_TOLERANCE_MM: f64 = 5.0;
+
+/// `640×480, 5 cameras, 64 depths, sources=4` — a workload in one line.
+pub fn workload_line(w: &Workload) -> String {
+    let mut s = String::new();
+    if let Some(name) = &w.name {
+        s.push_str(&format!("{name}: "));
+    }
+    s.push_str(&format!(
+        "{}×{}, {} cameras, {} depths",
+        w.width, w.height, w.cameras, w.depths
+    ));
+    for (k, v) in &w.extra {
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        s.push_str(&format!(", {k}={v}"));
+    }
+    s
+}
+
+/// "Hardware": one column per run, rows CPU, cores, memory, OS, adapter, backend.
+pub fn hardware(runs: &[(&str, &Machine)]) -> Table {
+    let mut header = vec![""];
+    header.extend(runs.iter().map(|(label, _)| *label));
+    let mut t = Table::new("Hardware", &header);
+    type Field = fn(&Machine) -> String;
+    let fields: [(&str, Field); 7] = [
+        ("CPU", |m| m.cpu_model.clone()),
+        ("Cores", |m| m.cores.to_string()),
+        ("Memory", |m| format!("{} GB", fixed(m.memory_gb, 1))),
+        ("OS", |m| m.os.clone()),
+        ("Adapter", |m| m.adapter.clone()),
+        ("Backend", |m| m.backend.clone()),
+        ("Device type", |m| m.device_type.clone().unwrap_or_default()),
+    ];
+    for (name, get) in fields {
+        let mut row = vec![name.to_owned()];
+        row.extend(runs.iter().map(|(_, m)| get(m)));
+        t.push(row);
+    }
+    t
+}
+
+/// "Baseline Performance": the measured reconstructions in one line each.
+pub fn baseline(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Baseline Performance",
+        &[
+            "Scene",
+            "Method",
+            "Image",
+            "Depths",
+            "Batch",
+            "Backend",
+            "Points",
+            "Runtime (s)",
+            "Median error (mm)",
+            "F-score @ 5 mm (%)",
+        ],
+    );
+    for r in &bench.measured {
+        t.push(vec![
+            r.scene.clone(),
+            r.method.to_string(),
+            format!("{}×{}", r.width, r.height),
+            r.depths.to_string(),
+            r.batch.to_string(),
+            r.backend.clone(),
+            thousands(r.n_points),
+            fixed(r.runtime_s, 2),
+            fixed(r.accuracy.median_error_mm, 3),
+            opt_fixed(
+                r.accuracy
+                    .at_tolerance(PLAN_TOLERANCE_MM)
+                    .map(|s| s.fscore_pct),
+                1,
+            ),
+        ]);
+    }
+    t
+}
+
+/// "Per-stage timing": CPU, GPU, total, self time and memory of each stage, in file order.
+pub fn stages(profile: &ProfileReport) -> Table {
+    let mut t = Table::new(
+        "Per-stage timing",
+        &[
+            "Stage",
+            "CPU (ms)",
+            "GPU (ms)",
+            "Total (ms)",
+            "Self (ms)",
+            "Memory (MB)",
+            "Status",
+        ],
+    );
+    for (name, s) in profile.stages.iter() {
+        t.push(vec![
+            name.to_owned(),
+            fixed(s.cpu_time_ms, 1),
+            opt_fixed(s.gpu_time_ms, 1),
+            fixed(s.total_time_ms, 1),
+            opt_fixed(s.self_time_ms, 1),
+            fixed(s.memory_mb, 1),
+            s.status.clone(),
+        ]);
+    }
+    t
+}
+
+/// "Top 3 bottlenecks": the first three of `top_bottlenecks` (the producer sorted them).
+pub fn bottlenecks(profile: &ProfileReport) -> Table {
+    let mut t = Table::new(
+        "Top 3 bottlenecks",
+        &["Rank", "Stage or scope", "Time (ms)", "Memory (MB)"],
+    );
+    for (i, b) in profile.top_bottlenecks.iter().take(3).enumerate() {
+        t.push(vec![
+            (i + 1).to_string(),
+            b.name.clone(),
+            fixed(b.time_ms, 1),
+            fixed(b.memory_mb, 1),
+        ]);
+    }
+    t
+}
+
+/// "Depth batching": the sweep at each batch size, before (batch 1) and after.
+pub fn batching(profile: &ProfileReport) -> Table {
+    let mut t = Table::new(
+        "Depth batching (sweep time per batch size)",
+        &[
+            "Batch size",
+            "Median (ms)",
+            "Min (ms)",
+            "Max (ms)",
+            "Runs",
+            "Speed-up vs batch 1",
+            "Samples/s",
+        ],
+    );
+    for b in &profile.depth_batching {
+        t.push(vec![
+            b.batch_size.to_string(),
+            fixed(b.median_ms, 1),
+            fixed(b.min_ms, 1),
+            fixed(b.max_ms, 1),
+            b.runs.to_string(),
+            speedup(b.speedup),
+            b.samples_per_s.map_or_else(|| "—".to_owned(), si),
+        ]);
+    }
+    t
+}
+
+/// The plan's comparison, **labelled simulated** in the title and in every row's config.
+pub fn simulated(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Simulated comparison (noisy mesh samples, not pipeline runs)",
+        &[
+            "Config",
+            "Scene",
+            "Points",
+            "Noise σ (mm)",
+            "Dropped (%)",
+            "Mean error (mm)",
+            "Median error (mm)",
+            "Std (mm)",
+            "Raw completeness (%)",
+            "Plane-fit RMSE (mm)",
+            "Precision @ 5 mm (%)",
+            "Recall @ 5 mm (%)",
+            "F-score @ 5 mm (%)",
+        ],
+    );
+    for r in &bench.simulated {
+        let at = r.accuracy.at_tolerance(PLAN_TOLERANCE_MM);
+        let name = if r.name.to_lowercase().contains("simulated") {
+            r.name.clone()
+        } else {
+            format!("{} (simulated)", r.name)
+        };
+        t.push(vec![
+            name,
+            r.scene.clone(),
+            thousands(r.n_points),
+            fixed(r.noise_sigma_mm, 1),
+            fixed(r.drop_fraction * 100.0, 0),
+            fixed(r.accuracy.mean_error_mm, 3),
+            fixed(r.accuracy.median_error_mm, 3),
+            fixed(r.accuracy.std_error_mm, 3),
+            fixed(r.accuracy.raw_completeness_pct, 2),
+            opt_fixed(r.accuracy.plane_fit_rmse_mm, 3),
+            opt_fixed(at.map(|s| s.precision_pct), 1),
+            opt_fixed(at.map(|s| s.recall_pct), 1),
+            opt_fixed(at.map(|s| s.fscore_pct), 1),
+        ]);
+    }
+    t
+}
+
+/// Measured reconstructions: distance statistics, runtime and points.
+pub fn measured(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Measured reconstructions (rendered images, real sweep and fusion)",
+        &[
+            "Scene",
+            "Method",
+            "Points",
+            "Mean error (mm)",
+            "Median error (mm)",
+            "Std (mm)",
+            "Plane-fit RMSE (mm)",
+            "Runtime (s)",
+            "Adapter",
+        ],
+    );
+    for r in &bench.measured {
+        t.push(vec![
+            r.scene.clone(),
+            r.method.to_string(),
+            thousands(r.n_points),
+            fixed(r.accuracy.mean_error_mm, 3),
+            fixed(r.accuracy.median_error_mm, 3),
+            fixed(r.accuracy.std_error_mm, 3),
+            opt_fixed(r.accuracy.plane_fit_rmse_mm, 3),
+            fixed(r.runtime_s, 2),
+            r.adapter.clone(),
+        ]);
+    }
+    t
+}
+
+/// Measured reconstructions: precision, recall and F-score at each tolerance.
+pub fn measured_by_tolerance(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Measured reconstructions by tolerance",
+        &[
+            "Scene",
+            "Method",
+            "Tolerance (mm)",
+            "Precision (%)",
+            "Recall (%)",
+            "F-score (%)",
+        ],
+    );
+    for r in &bench.measured {
+        for s in &r.accuracy.by_tolerance {
+            t.push(vec![
+                r.scene.clone(),
+                r.method.to_string(),
+                fixed(s.tolerance_mm, 1),
+                fixed(s.precision_pct, 1),
+                fixed(s.recall_pct, 1),
+                fixed(s.fscore_pct, 1),
+            ]);
+        }
+    }
+    t
+}
+
+/// Measured reconstructions: wall time of each pipeline stage, s. Columns are the stage
+/// names in the order they first appear.
+pub fn measured_stage_times(bench: &BenchmarkResults) -> Table {
+    let mut names: Vec<&str> = Vec::new();
+    for r in &bench.measured {
+        for (k, _) in r.stage_times_s.iter() {
+            if !names.contains(&k) {
+                names.push(k);
+            }
+        }
+    }
+    let mut header = vec!["Scene", "Method"];
+    header.extend(names.iter().copied());
+    header.push("Total (s)");
+    let mut t = Table::new("Reconstruction time per stage (s)", &header);
+    for r in &bench.measured {
+        let mut row = vec![r.scene.clone(), r.method.to_string()];
+        row.extend(
+            names
+                .iter()
+                .map(|n| opt_fixed(r.stage_times_s.get(n).copied(), 2)),
+        );
+        row.push(fixed(r.runtime_s, 2));
+        t.push(row);
+    }
+    t
+}
+
+/// Sweep throughput on the named workloads.
+pub fn throughput(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Sweep throughput",
+        &[
+            "Workload",
+            "Backend",
+            "Adapter",
+            "Batch",
+            "Median (ms)",
+            "Samples/s",
+        ],
+    );
+    for r in &bench.sweep_throughput {
+        t.push(vec![
+            r.workload.clone(),
+            r.backend.clone(),
+            r.adapter.clone().unwrap_or_default(),
+            r.batch.to_string(),
+            fixed(r.median_ms, 1),
+            si(r.samples_per_s),
+        ]);
+    }
+    t
+}
+
+/// The regression thresholds of `cargo xtask bench --compare`.
+pub fn regression(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Regression check (`cargo xtask bench --compare`)",
+        &["Supported", "Accuracy", "Completeness", "Time"],
+    );
+    if let Some(r) = &bench.regression_check {
+        t.push(vec![
+            if r.supported { "yes" } else { "no" }.to_owned(),
+            format!("worse by > {} %", fixed(r.thresholds.accuracy_pct, 1)),
+            format!("lower by > {} %", fixed(r.thresholds.completeness_pct, 1)),
+            format!("slower by > {} %", fixed(r.thresholds.time_pct, 1)),
+        ]);
+    }
+    t
+}
+
+/// The Observable Truths table, `| # | Truth | Status | Evidence |` (untitled).
+pub fn truths(v: &Verification) -> Table {
+    let mut t = Table::new("", &["#", "Truth", "Status", "Evidence"]);
+    for truth in &v.truths {
+        t.push(vec![
+            truth.number.to_string(),
+            truth.truth.clone(),
+            if truth.verified { "VERIFIED" } else { "FAILED" }.to_owned(),
+            truth.evidence.clone(),
+        ]);
+    }
+    t
+}
