@@ -42,12 +42,12 @@ fn surface(n: u32) -> (Vec<[f64; 3]>, Vec<[u32; 3]>) {
     (v, f)
 }
 
-fn cloud(v: &[[f64; 3]], f: &[[u32; 3]], n: usize) -> Vec<[f64; 3]> {
+fn cloud(v: &[[f64; 3]], f: &[[u32; 3]], n: usize, outliers: f64) -> Vec<[f64; 3]> {
     let mut pts = sample_mesh(v, f, n, 1);
     let mut rng = rand::rngs::StdRng::seed_from_u64(2);
     let noise = Normal::new(0.0, 1e-3).unwrap();
     for p in &mut pts {
-        if rng.random::<f64>() < 0.02 {
+        if rng.random::<f64>() < outliers {
             p[2] += rng.random_range(-0.05..0.05);
         } else {
             for c in p.iter_mut() {
@@ -78,10 +78,12 @@ fn main() {
     let grid: u32 = arg("--grid").and_then(|s| s.parse().ok()).unwrap_or(224);
 
     let (v, f) = surface(grid);
-    let pts = cloud(&v, &f, n_points);
+    let outliers: f64 = arg("--outliers").and_then(|s| s.parse().ok()).unwrap_or(0.02);
+    let pts = cloud(&v, &f, n_points, outliers);
     println!(
-        "point_to_mesh: {} points, {} triangles, {} rayon threads",
+        "point_to_mesh: {} points ({:.0} % outliers), {} triangles, {} rayon threads",
         pts.len(),
+        outliers * 100.0,
         f.len(),
         rayon::current_num_threads()
     );

@@ -399,6 +399,11 @@ pub fn evaluate(
         (wanted as usize).max(MIN_GT_SAMPLES)
     };
     let samples = sample::sample_triangles(&surface, n_samples, opts.seed);
+    // In Morton order, neighbouring queries walk the same part of the k-d tree (cache).
+    let samples: Vec<[f64; 3]> = mesh::morton_order(&samples)
+        .into_iter()
+        .map(|i| samples[i as usize])
+        .collect();
 
     // Ground truth → points.
     let max_tol = opts.tolerances_mm.iter().copied().fold(0.0, f64::max);

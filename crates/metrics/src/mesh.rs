@@ -172,6 +172,14 @@ impl MeshIndex {
     /// Unsigned distance (metres) from `p` to the nearest point of the mesh surface.
     /// `p` must be finite.
     pub fn distance(&self, p: &[f64; 3]) -> f64 {
+        self.nearest(p, None).1
+    }
+
+    /// (triangle, distance) of the nearest triangle. `hint`, a triangle near `p` (the answer
+    /// for a neighbouring point), bounds the search from the start: the result is the same,
+    /// found faster.
+    #[inline]
+    fn nearest(&self, p: &[f64; 3], hint: Option<u32>) -> (u32, f64) {
         let p = V3::from(*p);
         let q = p - self.origin;
         let q = [q.x as f32, q.y as f32, q.z as f32];
@@ -188,26 +196,113 @@ impl MeshIndex {
             let d2 = self.tris[leaf as usize].dist2(&p);
             Some((d2 as f32, d2))
         };
-        match self.bvh.find_best(f32::MAX, aabb_cost, leaf_cost) {
-            Some((_, (_, d2))) => d2.sqrt(),
-            // Only for points so far away that their squared distance overflows f32.
-            None => self
-                .tris
-                .iter()
-                .map(|t| t.dist2(&p))
-                .fold(f64::INFINITY, f64::min)
-                .sqrt(),
+        // The hint's own distance is an upper bound; pad it so the hint itself still passes
+        // find_best's strict `<` after rounding to f32.
+        let (start, fallback) = match hint {
+            Some(h) => {
+                let d2 = self.tris[h as usize].dist2(&p);
+                (
+                    (d2 as f32 * (1.0 + 4.0 * f32::EPSILON)).next_up(),
+                    Some((h, d2)),
+                )
+            }
+            None => (f32::MAX, None),
+        };
+        match self.bvh.find_best(start, aabb_cost, leaf_cost) {
+            Some((t, (_, d2))) => match fallback {
+                Some((h, hd2)) if hd2 < d2 => (h, hd2.sqrt()),
+                _ => (t, d2.sqrt()),
+            },
+            None => match fallback {
+                Some((h, hd2)) => (h, hd2.sqrt()),
+                // Only for points so far away that their squared distance overflows f32.
+                None => self
+                    .tris
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (i as u32, t.dist2(&p)))
+                    .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a })
+                    .pipe_sqrt(),
+            },
         }
     }
 
     /// [`MeshIndex::distance`] for every point, in parallel (rayon). Points must be finite.
+    ///
+    /// The queries run in Morton (Z-curve) order, each starting from the previous one's
+    /// triangle: neighbouring queries touch the same part of the tree (cache), and the
+    /// starting bound prunes most of it. The result is in the input order and does not depend
+    /// on the order.
     pub fn distances(&self, points: &[[f64; 3]]) -> Vec<f64> {
-        points
-            .par_iter()
-            .with_min_len(1024)
-            .map(|p| self.distance(p))
-            .collect()
+        let order = morton_order(points);
+        let mut sorted_d = vec![0.0; points.len()];
+        sorted_d
+            .par_chunks_mut(2048)
+            .zip(order.par_chunks(2048))
+            .for_each(|(out, idx)| {
+                let mut hint = None;
+                for (o, &i) in out.iter_mut().zip(idx) {
+                    let (t, d) = self.nearest(&points[i as usize], hint);
+                    hint = Some(t);
+                    *o = d;
+                }
+            });
+        let mut d = vec![0.0; points.len()];
+        for (&i, v) in order.iter().zip(sorted_d) {
+            d[i as usize] = v;
+        }
+        d
     }
+}
+
+trait PipeSqrt {
+    fn pipe_sqrt(self) -> (u32, f64);
+}
+
+impl PipeSqrt for (u32, f64) {
+    fn pipe_sqrt(self) -> (u32, f64) {
+        (self.0, self.1.sqrt())
+    }
+}
+
+/// Indices of `points` sorted along a 3-D Morton curve (21 bits per axis over their bounding
+/// box).
+pub(crate) fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for p in points {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let scale: Vec<f64> = (0..3)
+        .map(|k| {
+            let e = hi[k] - lo[k];
+            if e > 0.0 { 2_097_151.0 / e } else { 0.0 }
+        })
+        .collect();
+    let spread = |x: u64| {
+        let mut x = x & 0x1f_ffff;
+        x = (x | x << 32) & 0x1f_0000_0000_ffff;
+        x = (x | x << 16) & 0x1f_0000_ff00_00ff;
+        x = (x | x << 8) & 0x100f_00f0_0f00_f00f;
+        x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
+        x = (x | x << 2) & 0x1249_2492_4924_9249;
+        x
+    };
+    let mut keyed: Vec<(u64, u32)> = points
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let c = |k: usize| ((p[k] - lo[k]) * scale[k]) as u64;
+            (
+                spread(c(0)) | spread(c(1)) << 1 | spread(c(2)) << 2,
+                i as u32,
+            )
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 fn round_down(x: f64) -> f32 {
