@@ -402,18 +402,32 @@ pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verificati
             v.status
         ),
         verdicts.join("\n"),
-        "## What was run\n\n\
-         - `cargo xtask profile`: the five real pipeline stages on a rendered synthetic scene, \
-         CPU wall time and GPU timestamps per stage, and the sweep at several depth-batch sizes.\n\
-         - `cargo xtask bench`: the plan's simulated LightGlue-like vs RoMa-like comparison \
-         (labelled simulated), real reconstructions of the rendered flat and undulating scenes \
-         with and without refraction modelled, and the regression check's thresholds.\n\
-         - `cargo xtask update-docs`: these tables, `docs/benchmarks.rst` and the verdicts in \
-         `05-VERIFICATION.md`, all computed from the two results files."
-            .to_owned(),
+        format!(
+            "## What was run\n\n\
+             - `{}` ({}): stages {}; timing source {}; depth batching at {} batch size(s).\n\
+             - `{}` ({}): {} simulated row(s) (labelled simulated), {} measured reconstruction(s), \
+             {} throughput row(s).\n\
+             - `cargo xtask update-docs`: these tables, `docs/benchmarks.rst` and the verdicts in \
+             `05-VERIFICATION.md`, all computed from the two results files.",
+            profile.command.replace('`', "'"),
+            profile.generated_at,
+            profile
+                .stages
+                .iter()
+                .map(|(n, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            profile.timing_source,
+            profile.depth_batching.len(),
+            bench.command.replace('`', "'"),
+            bench.generated_at,
+            bench.simulated.len(),
+            bench.measured.len(),
+            bench.sweep_throughput.len()
+        ),
         "## Deviations from the plan\n\n\
-         - The plan profiled random tensors pushed through stand-in operations; here every \
-         profiled stage is the real one.\n\
+         - The plan profiled random tensors pushed through stand-in operations; \
+         `cargo xtask profile` times the pipeline's own stage functions on a rendered scene.\n\
          - The plan's before/after batching figure was judged by hand; here truth 3 holds only \
          while the optimised stage is among the measured top 3 and batching measurably speeds \
          it up, so a regression turns it back to FAILED.\n\

@@ -337,7 +337,7 @@ pub fn error_map(map: &ErrorMap, about: &ErrorMapRef) -> Result<String, ReportEr
     let limit = about.color_limit_mm.unwrap_or(DEFAULT_ERROR_LIMIT_MM);
     let png = error_map_png(map, limit)?;
     let (img_w, img_h) = {
-        let scale = (600.0 / f64::from(map.width)).min(420.0 / f64::from(map.height));
+        let scale = (520.0 / f64::from(map.width)).min(420.0 / f64::from(map.height));
         (f64::from(map.width) * scale, f64::from(map.height) * scale)
     };
     let top = 50.0;
@@ -354,7 +354,8 @@ pub fn error_map(map: &ErrorMap, about: &ErrorMapRef) -> Result<String, ReportEr
     let _ = writeln!(
         s,
         "<image x=\"{left}\" y=\"{top}\" width=\"{img_w:.1}\" height=\"{img_h:.1}\" \
-         preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" \
+         preserveAspectRatio=\"none\" image-rendering=\"optimizeSpeed\" \
+         style=\"image-rendering:pixelated\" \
          href=\"data:image/png;base64,{}\"/>",
         base64(&png)
     );

@@ -5,7 +5,11 @@
 //! non-finite one as `n/a`.
 
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::peaker::PriorityMax;
+use tabled::settings::{Style, Width};
+
+/// Width the terminal tables wrap to.
+pub const TERMINAL_WIDTH: usize = 120;
 
 /// A titled table of text cells (the first row is the header).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +44,8 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// For the terminal: the title (if any), then a box-drawn table.
+    /// For the terminal: the title (if any), then a box-drawn table at most
+    /// [`TERMINAL_WIDTH`] columns wide (the widest columns wrap, between words).
     pub fn to_terminal(&self) -> String {
         let mut builder = Builder::new();
         builder.push_record(self.header.iter().map(|s| cell(s)));
@@ -48,7 +53,11 @@ impl Table {
             builder.push_record(row.iter().map(|s| cell(s)));
         }
         let mut table = builder.build();
-        table.with(Style::modern());
+        table.with(Style::modern()).with(
+            Width::wrap(TERMINAL_WIDTH)
+                .keep_words(true)
+                .priority(PriorityMax::new(false)),
+        );
         if self.title.is_empty() {
             format!("{table}\n")
         } else {

@@ -7,16 +7,12 @@ use crate::table::{Table, fixed, opt_fixed, si, speedup, thousands};
 /// The tolerance of the plan's comparison, mm (DOMAIN.md: "tolerance 5 mm").
 pub const PLAN_TOLERANCE_MM: f64 = 5.0;
 
-/// `640×480, 5 cameras, 64 depths, sources=4` — a workload in one line.
+/// `standard (640×480, 5 cameras, 64 depths, sources=4)` — a workload in one line.
 pub fn workload_line(w: &Workload) -> String {
-    let mut s = String::new();
-    if let Some(name) = &w.name {
-        s.push_str(&format!("{name}: "));
-    }
-    s.push_str(&format!(
+    let mut s = format!(
         "{}×{}, {} cameras, {} depths",
         w.width, w.height, w.cameras, w.depths
-    ));
+    );
     for (k, v) in &w.extra {
         let v = match v {
             serde_json::Value::String(s) => s.clone(),
@@ -24,12 +20,15 @@ pub fn workload_line(w: &Workload) -> String {
         };
         s.push_str(&format!(", {k}={v}"));
     }
-    s
+    match &w.name {
+        Some(name) => format!("{name} ({s})"),
+        None => s,
+    }
 }
 
 /// "Hardware": one column per run, rows CPU, cores, memory, OS, adapter, backend.
 pub fn hardware(runs: &[(&str, &Machine)]) -> Table {
-    let mut header = vec![""];
+    let mut header = vec!["Machine"];
     header.extend(runs.iter().map(|(label, _)| *label));
     let mut t = Table::new("Hardware", &header);
     type Field = fn(&Machine) -> String;
@@ -325,7 +324,7 @@ pub fn throughput(bench: &BenchmarkResults) -> Table {
 /// The regression thresholds of `cargo xtask bench --compare`.
 pub fn regression(bench: &BenchmarkResults) -> Table {
     let mut t = Table::new(
-        "Regression check (`cargo xtask bench --compare`)",
+        "Regression thresholds of cargo xtask bench --compare",
         &["Supported", "Accuracy", "Completeness", "Time"],
     );
     if let Some(r) = &bench.regression_check {
