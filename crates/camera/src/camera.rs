@@ -215,6 +215,14 @@ impl<T: RealField + Copy> Camera<T> {
         )
     }
 
+    /// The same camera looking through another water surface.
+    pub fn with_interface(&self, interface: Interface<T>) -> Self {
+        Self {
+            interface,
+            ..self.clone()
+        }
+    }
+
     /// Camera centre `C = -Rᵀt` in world coordinates.
     pub fn center(&self) -> Point3<T> {
         self.center

@@ -83,6 +83,22 @@ impl Rig {
         Self::new(interface, cameras)
     }
 
+    /// The same cameras with refraction ignored: `n_water := n_air`, so every ray goes
+    /// straight through the surface (the plain pinhole model a refraction-unaware pipeline
+    /// uses). Ray depth is still measured from the surface crossing.
+    pub fn without_refraction(&self) -> Self {
+        let interface = Interface {
+            n_water: self.interface.n_air,
+            ..self.interface
+        };
+        let cameras = self
+            .cameras
+            .iter()
+            .map(|c| c.with_interface(interface))
+            .collect();
+        Self { interface, cameras }
+    }
+
     /// Index of the camera called `name`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.cameras.iter().position(|c| c.name == name)

@@ -185,3 +185,15 @@ fn distortion_inverts() {
         assert!((xu - x).abs() < 1e-12 && (yu - y).abs() < 1e-12);
     }
 }
+
+#[test]
+fn without_refraction_rays_go_straight() {
+    let rig = Rig::reference(64, 48).unwrap().without_refraction();
+    let cam = &rig.cameras[2];
+    let ray = cam.cast_ray(10.0, 40.0).unwrap();
+    let air = (ray.origin - cam.center()).normalize();
+    assert!((air - ray.direction).norm() < 1e-12);
+    let p = ray.at(0.3);
+    let back = cam.project(&p).unwrap();
+    assert!((back.pixel.x - 10.0).abs() < 1e-6 && (back.pixel.y - 40.0).abs() < 1e-6);
+}
