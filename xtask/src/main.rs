@@ -5,8 +5,8 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod compare;
 mod evaluate;
-#[allow(dead_code)] // used by bench and profile as they land
 mod machine;
 mod profile;
 mod reconstruct;
