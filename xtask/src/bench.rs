@@ -95,10 +95,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("{name} must be a finite, non-negative percentage (got {v})");
         }
     }
-    if let Some(files) = &args.compare {
-        if let [base, current] = &files[..] {
-            return compare_files(base, current, &thresholds);
-        }
+    if let Some([base, current]) = args.compare.as_deref() {
+        return compare_files(base, current, &thresholds);
     }
     let results = run_benchmarks(&args, &thresholds)?;
     std::fs::create_dir_all(&args.out_dir)
