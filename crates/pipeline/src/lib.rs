@@ -1,1 +1,82 @@
-//! placeholder
+//! The multi-view stereo pipeline around the refractive plane sweep, as five stages that each
+//! work alone on typed inputs:
+//!
+//! 1. [`undistort`] — remap lens-distorted recordings to the pinhole model
+//!    ([`GpuUndistort`], a wgpu compute shader; [`undistort_cpu`] is its CPU reference).
+//! 2. [`sparse`] — Shi–Tomasi keypoints, matching along the refractive epipolar curve with
+//!    warped-patch NCC descriptors (ratio test, mutual check), multi-view refractive
+//!    triangulation with a reprojection filter, and each view's sweep depth range from the
+//!    sparse points' ray depths (2–98 % quantiles ± 0.05 m, as AquaMVS).
+//! 3. `depth` — the plane sweep (GPU or CPU, `aquamvs_sweep`) for every reference view.
+//! 4. [`fusion`] — confidence filter, multi-view depth consistency, back-projection and voxel
+//!    downsampling into one cloud.
+//! 5. [`surface`] — a height-field mesh on a regular XY grid, holes left open.
+//!
+//! `reconstruct()` chains them, timing each stage; `cargo xtask reconstruct` wraps it with
+//! file I/O.
+//!
+//! **Conventions.** World frame +X right, +Y forward, **+Z down into the water**, metres.
+//! Images are greyscale in [0, 1], row-major `height × width`, **pixel centres at integer
+//! coordinates**. Depth maps hold **ray depth** (metres along the refracted ray from its
+//! water-surface crossing), NaN where invalid.
+//!
+//! What this crate does not do: no file I/O (the `io` crate and `xtask` do that), no adapter
+//! selection (callers pass `&wgpu::Device, &wgpu::Queue`), no learned features.
+
+pub mod fusion;
+pub mod sparse;
+pub mod surface;
+pub mod undistort;
+
+pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, voxel_downsample};
+pub use sparse::{
+    DepthRange, Keypoint, KeypointOptions, SparseOptions, SparsePoint, SparseResult, Triangulation,
+    ViewMatchStats, depth_ranges, detect_keypoints, sparse_matching, triangulate,
+};
+pub use surface::{Mesh, SurfaceOptions, height_field_surface};
+pub use undistort::{GpuUndistort, undistort_cpu, undistort_views};
+
+use aquamvs_camera::Rig;
+
+/// Errors of the pipeline stages.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Inputs that do not fit together (counts, sizes, indices, options).
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// An image does not have its camera's size.
+    #[error("image of camera {camera:?} has {got} values, expected {expected}")]
+    ImageSize {
+        /// Camera name.
+        camera: String,
+        /// width × height.
+        expected: usize,
+        /// Values given.
+        got: usize,
+    },
+    /// wgpu reported a validation or device error.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+}
+
+/// One image per rig camera, each of its camera's size.
+pub(crate) fn check_views(rig: &Rig, images: &[Vec<f32>]) -> Result<(), PipelineError> {
+    if images.len() != rig.cameras.len() {
+        return Err(PipelineError::Input(format!(
+            "{} images for {} cameras",
+            images.len(),
+            rig.cameras.len()
+        )));
+    }
+    for (cam, im) in rig.cameras.iter().zip(images) {
+        let n = cam.width as usize * cam.height as usize;
+        if im.len() != n {
+            return Err(PipelineError::ImageSize {
+                camera: cam.name.clone(),
+                expected: n,
+                got: im.len(),
+            });
+        }
+    }
+    Ok(())
+}
