@@ -40,11 +40,26 @@ impl PointTree {
     pub fn nearest_within(&self, q: &[f64; 3], max_dist: f64) -> Option<f64> {
         let mut best = max_dist * max_dist;
         let mut found = false;
-        self.search(q, 0, self.pts.len(), &mut best, &mut found);
+        let mut off = [0.0; 3];
+        self.search(q, 0, self.pts.len(), 0.0, &mut off, &mut best, &mut found);
         found.then(|| best.sqrt())
     }
 
-    fn search(&self, q: &[f64; 3], lo: usize, hi: usize, best: &mut f64, found: &mut bool) {
+    /// Arya and Mount's incremental search: `rd` is the squared distance from `q` to the cell
+    /// of `lo..hi` (the intersection of the half-spaces above it), `off` its per-axis offsets.
+    /// Far cells are entered only when strictly closer than the best so far, so duplicates
+    /// (many points at one place) do not make the search visit every node.
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        q: &[f64; 3],
+        lo: usize,
+        hi: usize,
+        rd: f64,
+        off: &mut [f64; 3],
+        best: &mut f64,
+        found: &mut bool,
+    ) {
         if hi - lo <= LEAF {
             for p in &self.pts[lo..hi] {
                 let d2 = dist2(p, q);
@@ -69,9 +84,13 @@ impl PointTree {
         } else {
             ((mid + 1, hi), (lo, mid))
         };
-        self.search(q, near.0, near.1, best, found);
-        if diff * diff <= *best {
-            self.search(q, far.0, far.1, best, found);
+        self.search(q, near.0, near.1, rd, off, best, found);
+        let old = off[axis];
+        let far_rd = rd - old * old + diff * diff;
+        if far_rd < *best {
+            off[axis] = diff;
+            self.search(q, far.0, far.1, far_rd, off, best, found);
+            off[axis] = old;
         }
     }
 }

@@ -144,3 +144,21 @@ fn kd_tree_matches_brute_force() {
     }
     assert!(PointTree::new(&[]).nearest_within(&[0.0; 3], 1.0).is_none());
 }
+
+/// Many points at one place (a collapsed reconstruction) next to a few distinct ones: the
+/// answers match brute force (and the search does not degrade to visiting every point).
+#[test]
+fn kd_tree_with_duplicates() {
+    let mut pts = vec![[0.5, 0.5, 1.0]; 200_000];
+    pts.extend([[0.0, 0.0, 1.0], [1.0, 0.2, 1.1], [0.51, 0.5, 1.0]]);
+    let tree = PointTree::new(&pts);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for _ in 0..200 {
+        let q = [rng.random::<f64>(), rng.random::<f64>(), 1.0];
+        let brute = pts
+            .iter()
+            .map(|p| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt())
+            .fold(f64::INFINITY, f64::min);
+        assert!((tree.nearest_within(&q, 5.0).unwrap() - brute).abs() < 1e-15);
+    }
+}
