@@ -1,1 +1,244 @@
-//! placeholder
+//! The refractive plane sweep: a depth map for one reference camera from its source cameras,
+//! as wgpu compute shaders ([`GpuSweep`]) with a CPU reference ([`sweep_cpu`]).
+//!
+//! Main types: [`SweepParams`] (depths, window, batch, depth range), [`View`] (a camera and its
+//! grey image), [`SweepOutput`] (depth and confidence maps, optionally the cost volume),
+//! [`GpuSweep`] (pipelines, created once per device) and [`SweepError`].
+//!
+//! The algorithm (AquaMVS's, with its out-of-image bug fixed): depth hypotheses uniformly spaced
+//! in **ray depth**, both ends included; for each hypothesis and source, the point on each
+//! reference ray at that depth is projected refractively into the source and sampled
+//! bilinearly — **a sample outside the source image is invalid (masked), never 0**. The cost is
+//! `1 − NCC` over an odd square window using only valid samples (cost 1 where fewer than half
+//! the window is valid, clamped to [0, 2]), averaged over the sources; then winner-take-all
+//! (first index on ties), parabola refinement and a confidence
+//! (see [`select::refine_offset`] and [`select::confidence`]).
+//!
+//! Design decisions:
+//! - **Depth batching is real.** One GPU dispatch pair (warp, then cost) handles `batch`
+//!   hypotheses: the reference rays, the surface crossings of the previous hypothesis (the
+//!   Newton warm start), the reference image tile and the winner-take-all state are loaded once
+//!   per batch, and each batch is one command buffer. The running winner-take-all means the
+//!   cost volume is never stored unless asked for ([`SweepParams::keep_cost_volume`]).
+//!   Every hypothesis goes through the same arithmetic whatever the batch size, so **results are
+//!   bitwise identical for every batch size**.
+//! - Window sums are separable box sums (sliding along rows in workgroup memory, then columns)
+//!   of the six masked moments `m, m·r, m·r², m·s, m·s², m·r·s`.
+//! - The GPU warp is `f32`: the surface crossing starts from the pinhole guess with a few
+//!   safeguarded Newton steps at the first hypothesis, then from the previous hypothesis's
+//!   crossing with two steps (error well below 1e-3 px). The CPU reference is `f64` and uses
+//!   [`aquamvs_camera::Camera::project_from`] (solved to convergence).
+//! - Images taller than one storage binding allows are swept in row bands (with a window halo);
+//!   each source image must fit in one binding.
+//!
+//! What it does not do: no file I/O, no adapter selection (pass a `wgpu::Device` and `Queue`;
+//! see `aquamvs_gpu`), no depth-map filtering or fusion.
+//!
+//! **Conventions.** Images are grey, **row-major `height × width`, values in [0, 1]**, pixel
+//! `(u, v)` = (column, row) with **pixel centres at integer coordinates**; recorded images may be
+//! distorted (the camera's [`aquamvs_camera::Distortion`] is applied). Depths are **ray depths in
+//! metres** (distance along the refracted ray from the water surface); invalid depths are
+//! **NaN** with confidence 0. The cost volume is laid out **`[depth][row][col]`**.
+//!
+//! ```
+//! use aquamvs_sweep::{SweepParams, samples};
+//! let params = SweepParams { depths: 64, window: 11, batch: 16, depth_range: (0.15, 0.35),
+//!                            keep_cost_volume: false };
+//! params.validate().unwrap();
+//! assert_eq!(samples(640, 480, 64, 4), 640 * 480 * 64 * 4);
+//! ```
+
+mod cpu;
+mod gpu;
+mod rays;
+pub mod select;
+
+pub use cpu::sweep_cpu;
+pub use gpu::{GpuSweep, GpuSweepOptions};
+pub use rays::depth_range_from_z;
+
+use aquamvs_camera::Camera;
+
+/// Errors from the sweep.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    /// The window is even, too small or too large.
+    #[error("window must be odd and in 3..=31, got {0}")]
+    Window(u32),
+    /// Fewer than two depth hypotheses.
+    #[error("at least 2 depth hypotheses are needed, got {0}")]
+    Depths(u32),
+    /// Batch of zero hypotheses.
+    #[error("batch must be at least 1, got {0}")]
+    Batch(u32),
+    /// The depth range is empty, inverted, not positive or not finite.
+    #[error("depth range ({0}, {1}) is invalid: it must be finite with 0 < lo < hi (ray depth, m)")]
+    DepthRange(f64, f64),
+    /// No source views.
+    #[error("at least one source view is needed")]
+    NoSources,
+    /// An image does not match its camera, or holds non-finite values.
+    #[error("{view} image: {message}")]
+    Image {
+        /// "reference" or "source N".
+        view: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No reference pixel's ray reaches the water.
+    #[error("no ray of camera {0:?} reaches the water surface")]
+    NoRays(String),
+    /// The scene depth extent given to [`depth_range_from_z`] is invalid.
+    #[error("scene depth extent is invalid: {0}")]
+    SceneExtent(String),
+    /// The images are too large for the adapter's buffers even when tiled.
+    #[error("too large for this adapter: {0}")]
+    TooLarge(String),
+    /// wgpu reported an error (validation, out of memory, device lost, mapping).
+    #[error("GPU error: {0}")]
+    Gpu(String),
+}
+
+/// Parameters of one sweep.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepParams {
+    /// Number of depth hypotheses (≥ 2), uniform in ray depth, both ends included.
+    pub depths: u32,
+    /// NCC window side in pixels: odd, 3..=31.
+    pub window: u32,
+    /// Depth hypotheses per GPU dispatch (≥ 1; results do not depend on it). Ignored by the
+    /// CPU reference.
+    pub batch: u32,
+    /// `(lo, hi)`: **ray depth** of the first and last hypothesis, metres, `0 < lo < hi`.
+    pub depth_range: (f32, f32),
+    /// Also return the aggregated cost volume `[depth][row][col]`.
+    pub keep_cost_volume: bool,
+}
+
+impl Default for SweepParams {
+    /// 64 depths, window 11, batch 16, range (0.1, 0.5) m — set the range for your scene.
+    fn default() -> Self {
+        Self {
+            depths: 64,
+            window: 11,
+            batch: 16,
+            depth_range: (0.1, 0.5),
+            keep_cost_volume: false,
+        }
+    }
+}
+
+impl SweepParams {
+    /// Largest window accepted.
+    pub const MAX_WINDOW: u32 = 31;
+
+    /// Checks the parameters: odd window in 3..=31, at least 2 depths, batch ≥ 1, finite
+    /// `0 < lo < hi`.
+    pub fn validate(&self) -> Result<(), SweepError> {
+        if self.window.is_multiple_of(2) || !(3..=Self::MAX_WINDOW).contains(&self.window) {
+            return Err(SweepError::Window(self.window));
+        }
+        if self.depths < 2 {
+            return Err(SweepError::Depths(self.depths));
+        }
+        if self.batch < 1 {
+            return Err(SweepError::Batch(self.batch));
+        }
+        let (lo, hi) = self.depth_range;
+        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
+            return Err(SweepError::DepthRange(lo as f64, hi as f64));
+        }
+        Ok(())
+    }
+
+    /// Spacing between consecutive hypotheses, metres of ray depth.
+    pub fn step(&self) -> f64 {
+        let (lo, hi) = self.depth_range;
+        (hi as f64 - lo as f64) / (self.depths as f64 - 1.0)
+    }
+
+    /// Ray depth of hypothesis `k` (`lo + k·step`).
+    pub fn depth_of(&self, k: u32) -> f64 {
+        self.depth_range.0 as f64 + k as f64 * self.step()
+    }
+}
+
+/// A camera and its image.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// The camera (its width and height are the image's).
+    pub camera: &'a Camera<f64>,
+    /// Grey values in [0, 1], **row-major `height × width`**, as recorded (distorted if the
+    /// camera has distortion).
+    pub image: &'a [f32],
+}
+
+impl View<'_> {
+    fn check(&self, what: &str) -> Result<(), SweepError> {
+        let (w, h) = (self.camera.width as usize, self.camera.height as usize);
+        let err = |message: String| SweepError::Image {
+            view: what.to_string(),
+            message,
+        };
+        if self.image.len() != w * h {
+            return Err(err(format!(
+                "{} values for a {w}x{h} camera ({:?})",
+                self.image.len(),
+                self.camera.name
+            )));
+        }
+        if let Some(i) = self.image.iter().position(|v| !v.is_finite()) {
+            return Err(err(format!(
+                "value at row {}, column {} is not finite",
+                i / w,
+                i % w
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks views and parameters common to both backends.
+fn check_inputs(
+    reference: &View,
+    sources: &[View],
+    params: &SweepParams,
+) -> Result<(), SweepError> {
+    params.validate()?;
+    if sources.is_empty() {
+        return Err(SweepError::NoSources);
+    }
+    reference.check("reference")?;
+    for (i, s) in sources.iter().enumerate() {
+        s.check(&format!("source {i}"))?;
+    }
+    Ok(())
+}
+
+/// The result of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepOutput {
+    /// Reference image width.
+    pub width: u32,
+    /// Reference image height.
+    pub height: u32,
+    /// Refined **ray depth** per reference pixel, metres, row-major; **NaN where invalid**
+    /// (ray misses the water, or the winner is the first or last hypothesis).
+    pub depth: Vec<f32>,
+    /// Confidence in [0, 1] per pixel; 0 where the depth is NaN.
+    pub confidence: Vec<f32>,
+    /// Aggregated cost `[depth][row][col]` when [`SweepParams::keep_cost_volume`] is set.
+    pub cost_volume: Option<Vec<f32>>,
+}
+
+/// Number of samples of a sweep: one sample is one (reference pixel, depth, source).
+pub fn samples(width: u32, height: u32, depths: u32, sources: u32) -> u64 {
+    width as u64 * height as u64 * depths as u64 * sources as u64
+}
+
+/// Value that marks an invalid sample (outside the image, no ray, no projection).
+pub(crate) const INVALID: f32 = -8.0;
+/// Values are centred before the NCC moments (`v − 0.5`) to limit cancellation.
+pub(crate) const CENTRE: f32 = 0.5;
+/// Added to `var_r · var_s` under the NCC square root.
+pub(crate) const NCC_EPS: f64 = 1e-12;

@@ -1,0 +1,166 @@
+//! Throughput of the plane sweep (samples/s; one sample = reference pixel × depth × source) on
+//! the named workloads of DOMAIN.md, per backend and batch size, side by side in one run.
+//!
+//! `cargo bench -p aquamvs-sweep --bench sweep [-- small|standard|full] [--runs N] [--cpu-runs N]`
+//!
+//! Scenes: the reference rig looking at a textured flat plane, rendered by `tests/common`.
+//! Timings are wall-clock medians of `--runs` runs of `GpuSweep::run` / `sweep_cpu` (rays,
+//! uploads, all batches and the read-back included; pipelines built beforehand).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use aquamvs_sweep::{GpuSweep, SweepParams, depth_range_from_z, samples, sweep_cpu};
+
+struct Workload {
+    name: &'static str,
+    width: u32,
+    height: u32,
+    depths: u32,
+    sources: usize,
+}
+
+const WORKLOADS: [Workload; 3] = [
+    Workload {
+        name: "small",
+        width: 320,
+        height: 240,
+        depths: 32,
+        sources: 4,
+    },
+    Workload {
+        name: "standard",
+        width: 640,
+        height: 480,
+        depths: 64,
+        sources: 4,
+    },
+    Workload {
+        name: "full",
+        width: 1600,
+        height: 1200,
+        depths: 128,
+        sources: 5,
+    },
+];
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let runs = flag("--runs", 5);
+    let cpu_runs = flag("--cpu-runs", 1);
+    let batches: Vec<u32> = args
+        .iter()
+        .position(|a| a == "--batches")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').filter_map(|b| b.parse().ok()).collect())
+        .unwrap_or(vec![1, 8, 16]);
+    let wanted: Vec<&str> = args
+        .iter()
+        .filter(|a| WORKLOADS.iter().any(|w| w.name == a.as_str()))
+        .map(String::as_str)
+        .collect();
+    let wanted = if wanted.is_empty() {
+        vec!["small", "standard"]
+    } else {
+        wanted
+    };
+
+    let ctx = aquamvs_gpu::GpuContext::new(&Default::default());
+    match &ctx {
+        Ok(c) => println!("adapter: {} ({})", c.adapter_name(), c.backend_name()),
+        Err(e) => println!("no GPU adapter: {e}"),
+    }
+    let sweep = ctx.as_ref().ok().map(|c| GpuSweep::new(&c.device).unwrap());
+    println!(
+        "{:<10} {:<8} {:>6} {:>12} {:>14} {:>10}",
+        "workload", "backend", "batch", "median s", "samples/s", "vs batch 1"
+    );
+    for wl in WORKLOADS.iter().filter(|w| wanted.contains(&w.name)) {
+        let scene = common::plane_scene(wl.width, wl.height, wl.sources);
+        let cam = &scene.rig.cameras[0];
+        let range = depth_range_from_z(cam, common::PLANE_Z, common::PLANE_Z, 0.03).unwrap();
+        let n = samples(wl.width, wl.height, wl.depths, wl.sources as u32) as f64;
+        let views = scene.source_views();
+        let params = |batch| SweepParams {
+            depths: wl.depths,
+            window: 11,
+            batch,
+            depth_range: range,
+            keep_cost_volume: false,
+        };
+        if let (Ok(ctx), Some(sweep)) = (&ctx, &sweep) {
+            // Warm-up (first-use costs of the driver).
+            sweep
+                .run(
+                    &ctx.device,
+                    &ctx.queue,
+                    scene.reference(),
+                    &views,
+                    &params(16),
+                )
+                .unwrap();
+            let mut times: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
+            // Interleave the batch sizes so drift affects them alike.
+            for _ in 0..runs {
+                for (i, &b) in batches.iter().enumerate() {
+                    let t = Instant::now();
+                    sweep
+                        .run(
+                            &ctx.device,
+                            &ctx.queue,
+                            scene.reference(),
+                            &views,
+                            &params(b),
+                        )
+                        .unwrap();
+                    times[i].push(t.elapsed().as_secs_f64());
+                }
+            }
+            let base = median(times[0].clone());
+            for (i, &b) in batches.iter().enumerate() {
+                let m = median(times[i].clone());
+                println!(
+                    "{:<10} {:<8} {:>6} {:>12.4} {:>14.3e} {:>9.2}x",
+                    wl.name,
+                    "gpu",
+                    b,
+                    m,
+                    n / m,
+                    base / m
+                );
+            }
+        }
+        if cpu_runs > 0 {
+            let mut t = Vec::new();
+            for _ in 0..cpu_runs {
+                let s = Instant::now();
+                sweep_cpu(scene.reference(), &views, &params(1)).unwrap();
+                t.push(s.elapsed().as_secs_f64());
+            }
+            let m = median(t);
+            println!(
+                "{:<10} {:<8} {:>6} {:>12.4} {:>14.3e} {:>10}",
+                wl.name,
+                "cpu",
+                "-",
+                m,
+                n / m,
+                ""
+            );
+        }
+    }
+}

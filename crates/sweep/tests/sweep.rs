@@ -1,0 +1,380 @@
+//! The sweep on a tiny synthetic flat-plane scene: batching, tiling, CPU/GPU agreement,
+//! identical images, accuracy, refinement and bad input.
+
+mod common;
+
+use aquamvs_sweep::{
+    GpuSweep, GpuSweepOptions, SweepError, SweepOutput, SweepParams, View, depth_range_from_z,
+    select::{CostVolume, select_from_costs_cpu},
+    sweep_cpu,
+};
+use common::*;
+
+fn params(scene: &PlaneScene, depths: u32, batch: u32) -> SweepParams {
+    SweepParams {
+        depths,
+        window: 7,
+        batch,
+        depth_range: depth_range_from_z(&scene.rig.cameras[0], PLANE_Z, PLANE_Z, 0.03).unwrap(),
+        keep_cost_volume: false,
+    }
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn assert_bitwise_eq(a: &SweepOutput, b: &SweepOutput, what: &str) {
+    assert_eq!(bits(&a.depth), bits(&b.depth), "{what}: depth differs");
+    assert_eq!(
+        bits(&a.confidence),
+        bits(&b.confidence),
+        "{what}: confidence differs"
+    );
+    assert_eq!(
+        a.cost_volume.as_deref().map(bits),
+        b.cost_volume.as_deref().map(bits),
+        "{what}: cost volume differs"
+    );
+}
+
+/// Valid fraction and median |error| (m) over the interior pixels (a window away from edges).
+fn accuracy(out: &SweepOutput, truth: &[f32], margin: usize) -> (f64, f64) {
+    let (w, h) = (out.width as usize, out.height as usize);
+    let mut errs = Vec::new();
+    let mut total = 0;
+    for v in margin..h - margin {
+        for u in margin..w - margin {
+            total += 1;
+            let d = out.depth[v * w + u];
+            if d.is_finite() {
+                errs.push((d as f64 - truth[v * w + u] as f64).abs());
+            }
+        }
+    }
+    (errs.len() as f64 / total as f64, median(errs))
+}
+
+#[test]
+fn batch_sizes_give_bitwise_identical_results() {
+    let Some(ctx) = gpu() else { return };
+    let scene = plane_scene(72, 54, 3);
+    let sweep = GpuSweep::new(&ctx.device).unwrap();
+    let mut p = params(&scene, 13, 1);
+    p.keep_cost_volume = true;
+    let run = |batch| {
+        let q = SweepParams { batch, ..p };
+        sweep
+            .run(
+                &ctx.device,
+                &ctx.queue,
+                scene.reference(),
+                &scene.source_views(),
+                &q,
+            )
+            .unwrap()
+    };
+    let one = run(1);
+    assert!(one.depth.iter().filter(|d| d.is_finite()).count() > 1000);
+    for batch in [2, 5, 8, 13, 64] {
+        assert_bitwise_eq(&one, &run(batch), &format!("batch {batch} vs 1"));
+    }
+}
+
+#[test]
+fn tiled_equals_untiled() {
+    let Some(ctx) = gpu() else { return };
+    let scene = plane_scene(72, 54, 2);
+    let mut p = params(&scene, 10, 4);
+    p.keep_cost_volume = true;
+    let views = scene.source_views();
+    let whole = GpuSweep::new(&ctx.device)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap();
+    // 4 depths × 2 sources × 72 px × 4 B = 2304 B per warp row: 20 KiB holds 8 rows, i.e.
+    // bands of just a couple of output rows plus the 3-row halos.
+    let small = GpuSweepOptions {
+        max_binding_bytes: Some(20 << 10),
+    };
+    let tiled = GpuSweep::with_options(&ctx.device, small)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap();
+    assert_bitwise_eq(&whole, &tiled, "tiled vs untiled");
+    // Too small for even one row: a clear error, not a panic.
+    let tiny = GpuSweepOptions {
+        max_binding_bytes: Some(1024),
+    };
+    let err = GpuSweep::with_options(&ctx.device, tiny)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap_err();
+    assert!(matches!(err, SweepError::TooLarge(_)), "{err}");
+}
+
+#[test]
+fn gpu_agrees_with_cpu_and_both_find_the_plane() {
+    let scene = plane_scene(96, 72, 4);
+    let p = SweepParams {
+        window: 9,
+        ..params(&scene, 32, 8)
+    };
+    let views = scene.source_views();
+    let cpu = sweep_cpu(scene.reference(), &views, &p).unwrap();
+    let step = p.step();
+    let (valid, med) = accuracy(&cpu, &scene.truth, 6);
+    eprintln!(
+        "CPU: {:.1} % valid, median error {:.3} mm = {:.3} step",
+        100.0 * valid,
+        med * 1e3,
+        med / step
+    );
+    assert!(
+        valid > 0.95 && med < 0.15 * step,
+        "CPU valid {valid}, median {med}"
+    );
+
+    let Some(ctx) = gpu() else { return };
+    let gpu_out = GpuSweep::new(&ctx.device)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap();
+    let (gvalid, gmed) = accuracy(&gpu_out, &scene.truth, 6);
+    eprintln!(
+        "GPU: {:.1} % valid, median error {:.3} mm",
+        100.0 * gvalid,
+        gmed * 1e3
+    );
+    assert!(
+        gvalid > 0.95 && gmed < 0.15 * step,
+        "GPU valid {gvalid}, median {gmed}"
+    );
+    // Agreement on the pixels both call valid, and validity itself.
+    let (mut both, mut close, mut valid_differs) = (0, 0, 0);
+    for (c, g) in cpu.depth.iter().zip(&gpu_out.depth) {
+        match (c.is_finite(), g.is_finite()) {
+            (true, true) => {
+                both += 1;
+                if (c - g).abs() < 1e-4 {
+                    close += 1;
+                }
+            }
+            (false, false) => {}
+            _ => valid_differs += 1,
+        }
+    }
+    eprintln!("CPU vs GPU: {close}/{both} within 0.1 mm, validity differs on {valid_differs}");
+    assert!(close as f64 >= 0.99 * both as f64);
+    assert!((valid_differs as f64) < 0.01 * cpu.depth.len() as f64);
+    for (c, g) in cpu.confidence.iter().zip(&gpu_out.confidence) {
+        assert!((0.0..=1.0).contains(g));
+        assert!((c - g).abs() < 0.05 || c.is_nan());
+    }
+}
+
+#[test]
+fn identical_images_give_near_zero_cost() {
+    // Every "source" is the reference camera itself: each hypothesis maps every pixel onto
+    // itself, so the window compares the image with itself at every depth.
+    let scene = plane_scene(48, 36, 1);
+    let cam = &scene.rig.cameras[0];
+    let same = View {
+        camera: cam,
+        image: &scene.images[0],
+    };
+    let p = SweepParams {
+        keep_cost_volume: true,
+        ..params(&scene, 6, 4)
+    };
+    let check = |out: &SweepOutput, what: &str| {
+        let cv = out.cost_volume.as_ref().unwrap();
+        let (w, h) = (48usize, 36usize);
+        let mut worst = 0.0f32;
+        for k in 0..6 {
+            for v in 3..h - 3 {
+                for u in 3..w - 3 {
+                    worst = worst.max(cv[k * w * h + v * w + u]);
+                }
+            }
+        }
+        eprintln!("{what}: worst interior cost {worst:e}");
+        assert!(worst < 1e-3, "{what}: {worst}");
+    };
+    let cpu = sweep_cpu(same, &[same, same], &p).unwrap();
+    check(&cpu, "CPU");
+    let Some(ctx) = gpu() else { return };
+    let gpu_out = GpuSweep::new(&ctx.device)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, same, &[same, same], &p)
+        .unwrap();
+    check(&gpu_out, "GPU");
+}
+
+/// Costs `a (k − t)² + c` for a few true minima `t`, one pixel each, plus boundary winners.
+fn profile_volume(depths: u32) -> (Vec<f32>, Vec<f64>, usize) {
+    let truths = [3.0, 3.17, 4.5 - 1e-3, 2.6, 6.42, 1.0 + 1e-3];
+    let pixels = truths.len() + 3;
+    let mut costs = vec![0.0f32; depths as usize * pixels];
+    for k in 0..depths as usize {
+        for (p, t) in truths.iter().enumerate() {
+            costs[k * pixels + p] = (0.04 * (k as f64 - t).powi(2) + 0.2) as f32;
+        }
+        // Winner first, winner last, constant (tie: first index wins).
+        costs[k * pixels + truths.len()] = 0.1 + 0.05 * k as f32;
+        costs[k * pixels + truths.len() + 1] = 0.9 - 0.05 * k as f32;
+        costs[k * pixels + truths.len() + 2] = 0.5;
+    }
+    (costs, truths.to_vec(), pixels)
+}
+
+#[test]
+fn quadratic_profile_refined_and_boundaries_nan_cpu_and_gpu() {
+    let depths = 9;
+    let (costs, truths, pixels) = profile_volume(depths);
+    let range = (0.2f32, 0.2 + 0.008 * 8.0);
+    let step = (range.1 as f64 - range.0 as f64) / 8.0;
+    let check = |(d, c): (Vec<f32>, Vec<f32>), what: &str| {
+        for (p, t) in truths.iter().enumerate() {
+            let got_steps = (d[p] as f64 - range.0 as f64) / step;
+            assert!(
+                (got_steps - t).abs() < 1e-4,
+                "{what}: pixel {p}: {got_steps} vs {t}"
+            );
+            assert!(c[p] > 0.0 && c[p] <= 1.0);
+        }
+        for p in truths.len()..pixels {
+            assert!(d[p].is_nan(), "{what}: boundary pixel {p} gave {}", d[p]);
+            assert_eq!(c[p], 0.0);
+        }
+    };
+    let volume = CostVolume {
+        costs: &costs,
+        pixels,
+        depths,
+        depth_range: range,
+    };
+    check(select_from_costs_cpu(&volume).unwrap(), "CPU");
+    let Some(ctx) = gpu() else { return };
+    let sweep = GpuSweep::new(&ctx.device).unwrap();
+    for batch in [1, 4, 9] {
+        let r = sweep
+            .select_from_costs(&ctx.device, &ctx.queue, &volume, batch)
+            .unwrap();
+        check(r, &format!("GPU batch {batch}"));
+    }
+}
+
+#[test]
+fn bad_parameters_are_rejected() {
+    let good = SweepParams {
+        depths: 8,
+        window: 5,
+        batch: 2,
+        depth_range: (0.1, 0.3),
+        keep_cost_volume: false,
+    };
+    assert!(good.validate().is_ok());
+    let bad = [
+        SweepParams { window: 4, ..good },
+        SweepParams { window: 1, ..good },
+        SweepParams { window: 33, ..good },
+        SweepParams { depths: 1, ..good },
+        SweepParams { batch: 0, ..good },
+        SweepParams {
+            depth_range: (0.3, 0.1),
+            ..good
+        },
+        SweepParams {
+            depth_range: (0.2, 0.2),
+            ..good
+        },
+        SweepParams {
+            depth_range: (0.0, 0.2),
+            ..good
+        },
+        SweepParams {
+            depth_range: (f32::NAN, 0.2),
+            ..good
+        },
+        SweepParams {
+            depth_range: (0.1, f32::INFINITY),
+            ..good
+        },
+    ];
+    let scene = plane_scene(16, 12, 1);
+    let views = scene.source_views();
+    let ctx = gpu();
+    let sweep = ctx.as_ref().map(|c| GpuSweep::new(&c.device).unwrap());
+    for p in &bad {
+        assert!(p.validate().is_err(), "{p:?}");
+        assert!(sweep_cpu(scene.reference(), &views, p).is_err());
+        if let (Some(ctx), Some(s)) = (&ctx, &sweep) {
+            assert!(
+                s.run(&ctx.device, &ctx.queue, scene.reference(), &views, p)
+                    .is_err()
+            );
+        }
+    }
+    // Views: no sources, wrong image size, non-finite values.
+    assert_eq!(
+        sweep_cpu(scene.reference(), &[], &good).unwrap_err(),
+        SweepError::NoSources
+    );
+    let short = View {
+        camera: &scene.rig.cameras[1],
+        image: &scene.images[1][..10],
+    };
+    assert!(matches!(
+        sweep_cpu(scene.reference(), &[short], &good),
+        Err(SweepError::Image { .. })
+    ));
+    let mut nan_img = scene.images[1].clone();
+    nan_img[7] = f32::NAN;
+    let nan_view = View {
+        camera: &scene.rig.cameras[1],
+        image: &nan_img,
+    };
+    assert!(matches!(
+        sweep_cpu(scene.reference(), &[nan_view], &good),
+        Err(SweepError::Image { .. })
+    ));
+    if let (Some(ctx), Some(s)) = (&ctx, &sweep) {
+        assert!(
+            s.run(&ctx.device, &ctx.queue, scene.reference(), &[short], &good)
+                .is_err()
+        );
+        assert!(
+            s.run(&ctx.device, &ctx.queue, scene.reference(), &[], &good)
+                .is_err()
+        );
+    }
+    // Scene extents.
+    let cam = &scene.rig.cameras[0];
+    assert!(depth_range_from_z(cam, 1.2, 1.1, 0.01).is_err());
+    assert!(depth_range_from_z(cam, 1.1, 1.2, -0.01).is_err());
+    assert!(depth_range_from_z(cam, 0.5, 0.9, 0.01).is_err());
+    assert!(depth_range_from_z(cam, f64::NAN, 1.2, 0.01).is_err());
+}
+
+#[test]
+fn depth_range_covers_the_plane_over_the_view() {
+    let scene = plane_scene(64, 48, 1);
+    let cam = &scene.rig.cameras[0];
+    let (lo, hi) = depth_range_from_z(cam, PLANE_Z, PLANE_Z, 0.02).unwrap();
+    let finite: Vec<f32> = scene
+        .truth
+        .iter()
+        .copied()
+        .filter(|d| d.is_finite())
+        .collect();
+    let tmin = finite.iter().copied().fold(f32::INFINITY, f32::min);
+    let tmax = finite.iter().copied().fold(0.0, f32::max);
+    assert!(
+        lo < tmin && hi > tmax,
+        "({lo}, {hi}) vs truth [{tmin}, {tmax}]"
+    );
+    // The margin is in world Z: 0.02 m of Z is at least 0.02 m of ray depth.
+    assert!(tmin - lo >= 0.0199 && hi - tmax >= 0.0199);
+    assert!(hi - tmax < 0.05 && tmin - lo < 0.05);
+}
