@@ -1,8 +1,171 @@
-//! `cargo xtask scene` (not written yet).
+//! `cargo xtask scene`: render a synthetic scene through the 13 reference-rig cameras and
+//! write the scene folder (rig.json, scene.json, mesh.ply, cameras/<name>/{image.png,depth.npy}).
+//!
+//! Every argument is checked before anything is rendered or written; the folder itself is
+//! written all or nothing (`aquamvs_io::scene_dir`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use aquamvs_camera::{Camera, Distortion, Rig};
+use aquamvs_io::scene_dir::{SceneDir, check_output_dir, write_scene_dir_with};
+use aquamvs_scenes::{RenderOptions, Scene, SceneKind, render};
+
+/// Largest accepted image side, pixels.
+const MAX_SIDE: u32 = 16384;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Surface: `flat` (z = 1.178 m) or `undulating` (1.178 + 5 mm·(sin 2πx/5cm + sin 2πy/6.5cm)).
+    #[arg(long)]
+    kind: String,
+    /// Image width, pixels (1..=16384).
+    #[arg(long)]
+    width: u32,
+    /// Image height, pixels (1..=16384).
+    #[arg(long)]
+    height: u32,
+    /// Output folder (must not exist or be empty, unless --force).
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of the sensor noise (camera i uses seed + i).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Replace a non-empty output folder.
+    #[arg(long)]
+    force: bool,
+    /// Standard deviation of Gaussian sensor noise, grey levels in [0, 1] (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
+    /// Lens distortion of the recorded images, `k1,k2,p1,p2,k3` (OpenCV Brown–Conrady).
+    #[arg(long, allow_hyphen_values = true)]
+    distortion: Option<String>,
+    /// Ground-truth mesh spacing, metres.
+    #[arg(long, default_value_t = 0.005)]
+    mesh_spacing: f64,
+    /// Anti-aliasing: sub-samples per pixel side (1..=8).
+    #[arg(long, default_value_t = RenderOptions::default().supersample)]
+    supersample: u32,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask scene` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let kind: SceneKind = match args.kind.as_str() {
+        "flat" => SceneKind::Flat,
+        "undulating" => SceneKind::Undulating,
+        other => bail!("unknown scene kind {other:?} (expected \"flat\" or \"undulating\")"),
+    };
+    for (name, v) in [("width", args.width), ("height", args.height)] {
+        if v == 0 || v > MAX_SIDE {
+            bail!("--{name} {v} is out of range (1..={MAX_SIDE})");
+        }
+    }
+    if !args.noise.is_finite() || !(0.0..=1.0).contains(&args.noise) {
+        bail!("--noise {} must be a finite number in [0, 1]", args.noise);
+    }
+    if !(1..=8).contains(&args.supersample) {
+        bail!("--supersample {} is out of range (1..=8)", args.supersample);
+    }
+    if !args.mesh_spacing.is_finite() || !(args.mesh_spacing > 0.0) {
+        bail!(
+            "--mesh-spacing {} must be a finite positive number of metres",
+            args.mesh_spacing
+        );
+    }
+    let distortion = args
+        .distortion
+        .as_deref()
+        .map(parse_distortion)
+        .transpose()?;
+    check_output_dir(&args.out, args.force)?;
+
+    let mut rig = Rig::reference(args.width, args.height)?;
+    if let Some(d) = distortion {
+        let cameras = rig
+            .cameras
+            .iter()
+            .map(|c| {
+                Camera::new(
+                    c.name.clone(),
+                    c.width,
+                    c.height,
+                    c.k,
+                    c.r,
+                    c.t,
+                    Some(d),
+                    c.interface,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rig = Rig::new(rig.interface, cameras)?;
+    }
+    let scene = match kind {
+        SceneKind::Flat => Scene::flat(),
+        SceneKind::Undulating => Scene::undulating(),
+    };
+    scene.check_rig(&rig)?;
+    let mesh = scene.mesh(args.mesh_spacing).context("--mesh-spacing")?;
+
+    let mut images = Vec::with_capacity(rig.cameras.len());
+    let mut depths = Vec::with_capacity(rig.cameras.len());
+    for (i, cam) in rig.cameras.iter().enumerate() {
+        let opts = RenderOptions {
+            supersample: args.supersample,
+            noise_sigma: args.noise,
+            seed: args.seed.wrapping_add(i as u64),
+            // The cameras carry the distortion (it goes into rig.json too).
+            distortion: None,
+        };
+        images.push(render(&scene, cam, &opts));
+        depths.push(scene.depth_map(cam));
+    }
+    let mut file = scene.to_file();
+    file.mesh_spacing = Some(args.mesh_spacing);
+    file.seed = Some(args.seed);
+    file.noise_sigma = Some(args.noise);
+    file.supersample = Some(args.supersample);
+    let n_cams = rig.cameras.len();
+    let sd = SceneDir {
+        rig,
+        scene,
+        images,
+        depths,
+    };
+    write_scene_dir_with(&args.out, &sd, &file, &mesh, args.force)?;
+    println!(
+        "wrote {kind} scene to {}: {n_cams} cameras at {}x{}, mesh {} vertices / {} triangles, in {:.1} s",
+        args.out.display(),
+        args.width,
+        args.height,
+        mesh.vertices.len(),
+        mesh.faces.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `k1,k2,p1,p2,k3` → [`Distortion`].
+fn parse_distortion(s: &str) -> anyhow::Result<Distortion> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--distortion {s:?} must be five numbers k1,k2,p1,p2,k3"))?;
+    if v.len() != 5 {
+        bail!(
+            "--distortion {s:?} must be five numbers k1,k2,p1,p2,k3 (got {})",
+            v.len()
+        );
+    }
+    if v.iter().any(|x| !x.is_finite()) {
+        bail!("--distortion {s:?} has a non-finite coefficient");
+    }
+    Ok(Distortion {
+        k1: v[0],
+        k2: v[1],
+        p1: v[2],
+        p2: v[3],
+        k3: v[4],
+    })
 }
