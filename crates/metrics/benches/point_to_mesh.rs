@@ -78,7 +78,9 @@ fn main() {
     let grid: u32 = arg("--grid").and_then(|s| s.parse().ok()).unwrap_or(224);
 
     let (v, f) = surface(grid);
-    let outliers: f64 = arg("--outliers").and_then(|s| s.parse().ok()).unwrap_or(0.02);
+    let outliers: f64 = arg("--outliers")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.02);
     let pts = cloud(&v, &f, n_points, outliers);
     println!(
         "point_to_mesh: {} points ({:.0} % outliers), {} triangles, {} rayon threads",
@@ -93,6 +95,12 @@ fn main() {
         aquamvs_io::ply::write_mesh(&dir.join("mesh.ply"), &v, &f).expect("write mesh.ply");
         aquamvs_io::ply::write_points(&dir.join("points.ply"), &pts).expect("write points.ply");
         println!("wrote {0}/mesh.ply and {0}/points.ply", dir.display());
+        for _ in 0..2 {
+            let back = time("aquamvs_io::ply::read (points.ply)", || {
+                aquamvs_io::ply::read(&dir.join("points.ply")).expect("read points.ply")
+            });
+            assert_eq!(back.vertices.len(), pts.len());
+        }
     }
 
     for round in 0..2 {

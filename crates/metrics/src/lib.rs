@@ -247,6 +247,13 @@ pub enum MetricsError {
     /// The sampling density is not a finite positive number.
     #[error("ground-truth sample density {0} per mm² is not a finite positive number")]
     InvalidDensity(f64),
+    /// A point has a NaN or infinite coordinate ([`point_to_mesh_distances`]; [`evaluate`]
+    /// drops such points instead).
+    #[error("point {index} has a NaN or infinite coordinate")]
+    NonFinitePoint {
+        /// The point.
+        index: usize,
+    },
     /// A distance overflowed (coordinates beyond about 1e150).
     #[error("a distance is not finite: coordinates are too large")]
     NonFiniteDistance,
@@ -265,8 +272,8 @@ pub fn point_to_mesh_distances(
     faces: &[[u32; 3]],
 ) -> Result<Vec<f64>, MetricsError> {
     let index = MeshIndex::new(vertices, faces)?;
-    if points.iter().any(|p| p.iter().any(|c| !c.is_finite())) {
-        return Err(MetricsError::NonFiniteDistance);
+    if let Some(i) = points.iter().position(|p| p.iter().any(|c| !c.is_finite())) {
+        return Err(MetricsError::NonFinitePoint { index: i });
     }
     Ok(index.distances(points))
 }

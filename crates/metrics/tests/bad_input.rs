@@ -1,6 +1,8 @@
 //! Bad input gives a typed error or a clearly reported result, never a panic or a NaN.
 
-use aquamvs_metrics::{AccuracyReport, EvalOptions, MetricsError, evaluate};
+use aquamvs_metrics::{
+    AccuracyReport, EvalOptions, MetricsError, evaluate, point_to_mesh_distances,
+};
 
 fn square() -> (Vec<[f64; 3]>, Vec<[u32; 3]>) {
     (
@@ -242,4 +244,11 @@ fn tiny_and_far_clouds() {
     assert_eq!(r.dtu_completeness_mm, None);
     assert!((r.mean_error_mm - 2000.0).abs() < 1e-9);
     check_json(&r);
+}
+
+#[test]
+fn distances_reject_nonfinite_points() {
+    let (v, f) = square();
+    let e = point_to_mesh_distances(&[[0.0; 3], [0.0, f64::NAN, 0.0]], &v, &f).unwrap_err();
+    assert_eq!(e, MetricsError::NonFinitePoint { index: 1 });
 }
