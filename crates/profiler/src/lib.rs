@@ -5,7 +5,9 @@
 //! - [`Profiler`]: [`begin`](Profiler::begin)/[`end`](Profiler::end), or the closure forms
 //!   [`scope`](Profiler::scope) (ends the scope on `Ok`, `Err` *and* panic, recording the
 //!   status) and [`span`](Profiler::span); [`track_alloc`](Profiler::track_alloc),
-//!   [`create_buffer`](Profiler::create_buffer), [`create_texture`](Profiler::create_texture);
+//!   [`create_buffer`](Profiler::create_buffer), [`create_texture`](Profiler::create_texture),
+//!   or [`sample_device_memory`](Profiler::sample_device_memory) to measure memory the measured
+//!   code allocates itself (device allocator totals, sampled);
 //!   [`pass_timestamps`](Profiler::pass_timestamps) for per-pass GPU times;
 //!   [`finish`](Profiler::finish) → [`ProfileReport`].
 //! - [`ProfileReport`] (serde): `stages` keyed by name (cpu/gpu/total/self ms, memory, calls,
@@ -27,8 +29,8 @@
 //!   `"cpu-only"` and every `gpu_time_ms` is `null`, never an estimate.
 //!
 //! What it does not do: no file I/O (serialise the report and the trace and write them with
-//! `aquamvs_io::write_atomic`), no sampling, no CPU-side memory accounting beyond the
-//! process's peak resident memory (`VmHWM`, Linux only).
+//! `aquamvs_io::write_atomic`), no sampling of call stacks, no CPU-side memory accounting
+//! beyond the process's peak resident memory (`VmHWM`, Linux only).
 //!
 //! Conventions: **times in the report are milliseconds; trace and event times are
 //! microseconds since the profiler was created, on the CPU clock; memory is in MiB
@@ -58,6 +60,7 @@ mod gpu_timer;
 mod memory;
 mod profiler;
 mod report;
+mod sampler;
 mod trace;
 
 pub use busy::{BUSY_INVOCATIONS, BusyKernel};

@@ -3,12 +3,13 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::ProfilerError;
 use crate::gpu_timer::{GpuTimer, PendingSlots, SlotOwner, WriteMode};
 use crate::memory::{peak_resident_bytes, texture_bytes};
 use crate::report::{PassEvent, ProfileReport, ScopeEvent, TimingSource};
+use crate::sampler::{MemorySampler, allocated_bytes, peak_in};
 
 static NEXT_PROFILER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -85,6 +86,8 @@ pub(crate) struct ScopeRecord {
     /// Bytes tracked while this scope was the innermost open one.
     pub alloc_bytes_self: u64,
     pub peak_rss_bytes: Option<u64>,
+    /// Device allocator total at begin (memory sampling on).
+    pub mem_begin: Option<u64>,
     pending_pass_slots: Vec<PendingSlots>,
 }
 
@@ -122,6 +125,8 @@ pub struct Profiler {
     id: u64,
     epoch: Instant,
     timer: Option<GpuTimer>,
+    device: Option<wgpu::Device>,
+    sampler: Option<MemorySampler>,
     cpu_only_reason: Option<String>,
     calibration: Option<crate::gpu_timer::Calibration>,
     adapter: Option<String>,
@@ -154,6 +159,8 @@ impl Profiler {
             id: NEXT_PROFILER_ID.fetch_add(1, Ordering::Relaxed),
             epoch,
             timer: None,
+            device: gpu.map(|(d, _)| d.clone()),
+            sampler: None,
             cpu_only_reason: None,
             calibration: None,
             adapter: None,
@@ -204,6 +211,35 @@ impl Profiler {
         self.backend = Some(backend.to_owned());
     }
 
+    /// Also measures each scope's GPU memory from the device allocator's total
+    /// (`Device::generate_allocator_report`): sampled at every scope boundary and by a
+    /// background thread every `period`, so allocations the measured code makes itself are
+    /// seen without changing it. A stage's `memory_mb` then is the **peak growth of the
+    /// allocated total during the stage** (a sample-based lower bound of the true peak).
+    ///
+    /// Returns `false` (and measures nothing) without a device or when the backend gives no
+    /// allocator report. Each sample takes ~20 µs of CPU on lavapipe with 200 live
+    /// allocations: choose a period that is small against the stages (5–10 ms).
+    pub fn sample_device_memory(&mut self, period: Duration) -> bool {
+        if self.sampler.is_some() {
+            return true;
+        }
+        let Some(device) = &self.device else {
+            return false;
+        };
+        self.sampler =
+            MemorySampler::start(device, self.epoch, period.max(Duration::from_micros(100)));
+        self.sampler.is_some()
+    }
+
+    /// Samples the device allocator now, stamped `t_ns`, when sampling is on.
+    fn sample_memory(&self, t_ns: u64) -> Option<u64> {
+        let (sampler, device) = (self.sampler.as_ref()?, self.device.as_ref()?);
+        let bytes = allocated_bytes(device)?;
+        sampler.push(t_ns, bytes);
+        Some(bytes)
+    }
+
     /// Where the times come from.
     pub fn timing_source(&self) -> TimingSource {
         if self.timer.is_some() {
@@ -236,7 +272,12 @@ impl Profiler {
         if let Some(t) = &mut self.timer {
             t.write(SlotOwner::ScopeBegin(index), false);
         }
-        let cpu_start_ns = self.now_ns();
+        let mut cpu_start_ns = self.now_ns();
+        let mem_begin = self.sample_memory(cpu_start_ns);
+        if mem_begin.is_some() {
+            // Do not charge the sample to the scope.
+            cpu_start_ns = self.now_ns();
+        }
         self.records.push(ScopeRecord {
             name: name.to_owned(),
             parent,
@@ -248,6 +289,7 @@ impl Profiler {
             status: None,
             alloc_bytes_self: 0,
             peak_rss_bytes: None,
+            mem_begin,
             pending_pass_slots: Vec::new(),
         });
         self.stack.push(index);
@@ -309,6 +351,7 @@ impl Profiler {
                 t.write(SlotOwner::ScopeEnd(top), true);
                 t.settle(&pending);
             }
+            self.sample_memory(end);
             self.records[top].peak_rss_bytes = peak_resident_bytes();
             if top == index {
                 break;
@@ -426,6 +469,11 @@ impl Profiler {
             );
         }
         let mut warnings = Vec::new();
+        let memory_period_ms = self
+            .sampler
+            .as_ref()
+            .map(|s| s.period.as_secs_f64() * 1000.0);
+        let mem_samples = self.sampler.as_mut().map(|s| s.stop()).unwrap_or_default();
         let mut period_ns = None;
         if let Some(timer) = &mut self.timer {
             period_ns = Some(timer.period_ns());
@@ -475,6 +523,13 @@ impl Profiler {
                         .to_string(),
                     alloc_bytes: r.alloc_bytes_self,
                     peak_rss_bytes: r.peak_rss_bytes,
+                    gpu_memory_begin_bytes: r.mem_begin,
+                    gpu_memory_peak_bytes: r.mem_begin.map(|b| {
+                        let end = r.cpu_end_ns.unwrap_or(wall_ns);
+                        peak_in(&mem_samples, r.cpu_start_ns, end)
+                            .unwrap_or(b)
+                            .max(b)
+                    }),
                 }
             })
             .collect();
@@ -520,6 +575,7 @@ impl Profiler {
             wall_time_ms: wall_ns as f64 / 1e6,
             peak_rss_bytes: peak_resident_bytes(),
             unscoped_alloc_bytes: self.unscoped_alloc_bytes,
+            memory_sample_period_ms: memory_period_ms,
             warnings,
             events,
             passes,

@@ -55,6 +55,13 @@ pub struct ScopeEvent {
     pub alloc_bytes: u64,
     /// Process peak resident memory (VmHWM) when the call ended; `null` off Linux.
     pub peak_rss_bytes: Option<u64>,
+    /// Device allocator total when the call began (`null` unless
+    /// [`crate::Profiler::sample_device_memory`] is on).
+    #[serde(default)]
+    pub gpu_memory_begin_bytes: Option<u64>,
+    /// Largest device allocator total sampled during the call.
+    #[serde(default)]
+    pub gpu_memory_peak_bytes: Option<u64>,
 }
 
 impl ScopeEvent {
@@ -97,8 +104,13 @@ pub struct PassStats {
 /// per call, the larger of the two (a stage that waits for its GPU work has total = CPU; one
 /// that returns before its GPU work finishes has total = GPU); `self_time_ms` is, per call,
 /// total minus the totals of its direct children (never negative). All are summed over calls.
-/// **Memory:** `memory_mb` counts the GPU bytes allocated through the profiler's helpers by
-/// the stage and its children, `self_memory_mb` by the stage alone, in **MiB (2²⁰ bytes)**.
+/// **Memory, in MiB (2²⁰ bytes):** `tracked_memory_mb` counts the GPU bytes allocated through
+/// the profiler's helpers by the stage and its children (summed over calls), `self_memory_mb`
+/// by the stage alone. With device-memory sampling on
+/// ([`crate::Profiler::sample_device_memory`]), `memory_mb` is, over the calls, the largest
+/// peak growth of the device allocator's total during a call (it sees every allocation, the
+/// helpers' included; sample-based, so a lower bound) and `gpu_memory_peak_mb` the largest
+/// total; without sampling, `memory_mb` equals `tracked_memory_mb`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageStats {
     /// Scope name (the key of the `stages` object in JSON).
@@ -112,10 +124,16 @@ pub struct StageStats {
     pub total_time_ms: f64,
     /// Total minus the children's totals.
     pub self_time_ms: f64,
-    /// GPU memory allocated by the stage and its children.
+    /// GPU memory of the stage (see above for its two sources).
     pub memory_mb: f64,
-    /// GPU memory allocated by the stage alone.
+    /// GPU memory allocated through the helpers by the stage and its children.
+    #[serde(default)]
+    pub tracked_memory_mb: f64,
+    /// GPU memory allocated through the helpers by the stage alone.
     pub self_memory_mb: f64,
+    /// Largest device allocator total sampled during the stage; `null` without sampling.
+    #[serde(default)]
+    pub gpu_memory_peak_mb: Option<f64>,
     /// Number of calls.
     pub calls: u32,
     /// `ok`, or the first call's error (`error: …`), with the count when several calls ran.
@@ -164,6 +182,13 @@ pub struct ProfileReport {
     pub peak_rss_mb: Option<f64>,
     /// GPU memory allocated through the helpers outside any scope, MiB.
     pub unscoped_memory_mb: f64,
+    /// `"device-allocator"` when `memory_mb` comes from sampling the device allocator,
+    /// `"helpers"` when it counts the helpers' allocations only.
+    #[serde(default)]
+    pub memory_source: String,
+    /// Period of the device-allocator sampling thread, ms; `null` when off.
+    #[serde(default)]
+    pub memory_sample_period_ms: Option<f64>,
     /// Per-stage statistics, keyed by name, in first-begin order.
     #[serde(with = "stage_map")]
     pub stages: Vec<StageStats>,
@@ -188,6 +213,7 @@ pub(crate) struct ReportParts {
     pub wall_time_ms: f64,
     pub peak_rss_bytes: Option<u64>,
     pub unscoped_alloc_bytes: u64,
+    pub memory_sample_period_ms: Option<f64>,
     pub warnings: Vec<String>,
     pub events: Vec<ScopeEvent>,
     pub passes: Vec<PassEvent>,
@@ -206,6 +232,12 @@ impl ProfileReport {
             wall_time_ms: parts.wall_time_ms,
             peak_rss_mb: parts.peak_rss_bytes.map(|b| b as f64 / BYTES_PER_MB),
             unscoped_memory_mb: parts.unscoped_alloc_bytes as f64 / BYTES_PER_MB,
+            memory_source: if parts.memory_sample_period_ms.is_some() {
+                "device-allocator".into()
+            } else {
+                "helpers".into()
+            },
+            memory_sample_period_ms: parts.memory_sample_period_ms,
             stages,
             top_bottlenecks: Vec::new(),
             warnings: parts.warnings,
@@ -283,7 +315,9 @@ fn aggregate(events: &[ScopeEvent], passes: &[PassEvent]) -> Vec<StageStats> {
                     total_time_ms: 0.0,
                     self_time_ms: 0.0,
                     memory_mb: 0.0,
+                    tracked_memory_mb: 0.0,
                     self_memory_mb: 0.0,
+                    gpu_memory_peak_mb: None,
                     calls: 0,
                     status: "ok".into(),
                     parent: e.parent.and_then(|p| events.get(p)).map(|p| p.name.clone()),
@@ -302,8 +336,18 @@ fn aggregate(events: &[ScopeEvent], passes: &[PassEvent]) -> Vec<StageStats> {
         }
         s.total_time_ms += total[i];
         s.self_time_ms += (total[i] - children_total[i]).max(0.0);
-        s.memory_mb += inclusive_bytes[i] as f64 / BYTES_PER_MB;
+        let tracked = inclusive_bytes[i] as f64 / BYTES_PER_MB;
+        s.tracked_memory_mb += tracked;
         s.self_memory_mb += e.alloc_bytes as f64 / BYTES_PER_MB;
+        match (e.gpu_memory_begin_bytes, e.gpu_memory_peak_bytes) {
+            (Some(b), Some(p)) => {
+                let growth = p.saturating_sub(b) as f64 / BYTES_PER_MB;
+                s.memory_mb = s.memory_mb.max(growth.max(tracked));
+                let peak = p as f64 / BYTES_PER_MB;
+                s.gpu_memory_peak_mb = Some(s.gpu_memory_peak_mb.map_or(peak, |q| q.max(peak)));
+            }
+            _ => s.memory_mb += tracked,
+        }
         s.calls += 1;
         if e.status != "ok" {
             if errors[k] == 0 {
@@ -400,6 +444,8 @@ mod tests {
             status: "ok".into(),
             alloc_bytes: 0,
             peak_rss_bytes: None,
+            gpu_memory_begin_bytes: None,
+            gpu_memory_peak_bytes: None,
         }
     }
 
@@ -420,6 +466,7 @@ mod tests {
             wall_time_ms: 100.0,
             peak_rss_bytes: None,
             unscoped_alloc_bytes: 0,
+            memory_sample_period_ms: None,
             warnings: Vec::new(),
             events,
             passes,
@@ -493,6 +540,24 @@ mod tests {
         assert_eq!(r.top_bottlenecks(10).len(), 5);
         let by_self: Vec<String> = r.top_self_time(2).into_iter().map(|b| b.name).collect();
         assert_eq!(by_self, ["depth_estimation", "inner"]);
+    }
+
+    #[test]
+    fn sampled_memory_is_the_largest_peak_growth_over_calls() {
+        let mut events = vec![
+            ev("sweep", None, 0.0, 1.0, None),
+            ev("sweep", None, 1.0, 2.0, None),
+        ];
+        events[0].gpu_memory_begin_bytes = Some(10 << 20);
+        events[0].gpu_memory_peak_bytes = Some(30 << 20);
+        events[1].gpu_memory_begin_bytes = Some(12 << 20);
+        events[1].gpu_memory_peak_bytes = Some(22 << 20);
+        events[1].alloc_bytes = 1 << 20;
+        let r = report(events, Vec::new());
+        let s = r.stage("sweep").unwrap();
+        assert_eq!(s.memory_mb, 20.0);
+        assert_eq!(s.tracked_memory_mb, 1.0);
+        assert_eq!(s.gpu_memory_peak_mb, Some(30.0));
     }
 
     #[test]
