@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aquamvs_camera::{Camera, Distortion, Rig};
 use aquamvs_io::scene_dir::{SceneDir, check_output_dir, write_scene_dir_with};
-use aquamvs_scenes::{RenderOptions, Scene, SceneKind, render};
+use aquamvs_scenes::{RenderOptions, Scene, SceneKind, render_with_depth};
 
 /// Largest accepted image side, pixels.
 const MAX_SIDE: u32 = 16384;
@@ -44,7 +44,8 @@ pub struct Args {
     /// Ground-truth mesh spacing, metres.
     #[arg(long, default_value_t = 0.005)]
     mesh_spacing: f64,
-    /// Anti-aliasing: sub-samples per pixel side (1..=8).
+    /// Anti-aliasing cap: at most this many sub-samples per pixel side (1..=8); fewer where a
+    /// pixel covers little of the surface.
     #[arg(long, default_value_t = RenderOptions::default().supersample)]
     supersample: u32,
 }
@@ -117,8 +118,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // The cameras carry the distortion (it goes into rig.json too).
             distortion: None,
         };
-        images.push(render(&scene, cam, &opts));
-        depths.push(scene.depth_map(cam));
+        let (image, depth) = render_with_depth(&scene, cam, &opts);
+        images.push(image);
+        depths.push(depth);
     }
     let mut file = scene.to_file();
     file.mesh_spacing = Some(args.mesh_spacing);

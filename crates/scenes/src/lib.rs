@@ -18,7 +18,7 @@
 //! - Ground truth comes from the analytic surface, never from the mesh. [`Scene::intersect`]
 //!   finds the **first** root of `f(t) = z(t) − h(x(t), y(t))` along the ray with steps that
 //!   provably cannot pass a root (a bound on `|f''|` gives the largest safe step), which also
-//!   converges quadratically to ~1e-11 m at an ordinary crossing.
+//!   converges quadratically to ~1e-10 m at an ordinary crossing.
 //! - The texture is procedural and lives in world `(x, y)`: every view of a point sees the same
 //!   grey value, which is what makes rendered images a test of multi-view geometry.
 //! - Rendering is anti-aliased by supersampling each pixel on a regular `s×s` grid. Pixel
@@ -48,7 +48,7 @@ mod scene;
 mod texture;
 
 pub use mesh::MeshData;
-pub use render::{RenderOptions, render, render_exact};
+pub use render::{MAX_SUBSAMPLE_SPACING, RenderOptions, render, render_exact, render_with_depth};
 pub use scene::{Scene, SceneFile, SceneKind};
 pub use texture::{TEXTURE_DESCRIPTION, texture};
 

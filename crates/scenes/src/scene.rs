@@ -295,7 +295,7 @@ impl Scene {
             }
             let step = 2.0 * g / denom;
             t += step;
-            if step < 1e-11 {
+            if step < 1e-10 {
                 return Some(t);
             }
         }

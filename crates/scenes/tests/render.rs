@@ -2,7 +2,7 @@
 //! noise and distortion.
 
 use aquamvs_camera::{Distortion, Rig};
-use aquamvs_scenes::{RenderOptions, Scene, render, render_exact, texture};
+use aquamvs_scenes::{RenderOptions, Scene, render, render_exact, render_with_depth, texture};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -205,4 +205,38 @@ fn distorted_images_show_the_texture_at_the_undistorted_ray() {
         changed > img.len() / 4,
         "distortion changed only {changed} pixels"
     );
+}
+
+#[test]
+fn render_with_depth_gives_the_ground_truth_depth_map() {
+    let rig = Rig::reference(120, 90).unwrap();
+    let scene = Scene::undulating();
+    for cam in [&rig.cameras[2], &rig.cameras[12]] {
+        let opts = RenderOptions::default();
+        let (img, depth) = render_with_depth(&scene, cam, &opts);
+        assert_eq!(img, render(&scene, cam, &opts));
+        assert_eq!(depth, scene.depth_map(cam));
+    }
+}
+
+#[test]
+fn sub_samples_adapt_to_the_pixel_footprint() {
+    // A centre-camera pixel covers ~0.7 mm at 1920×1080: 2×2 sub-samples whatever the cap
+    // above 2; ~8 mm at 160×120: the cap decides. (A 96×64 crop of the big image keeps the
+    // test fast.)
+    let scene = Scene::flat();
+    let with = |w, h, s| {
+        let rig = Rig::reference(w, h).unwrap();
+        let mut cam = rig.cameras[12].clone();
+        cam.width = cam.width.min(96);
+        cam.height = cam.height.min(64);
+        let opts = RenderOptions {
+            supersample: s,
+            ..RenderOptions::default()
+        };
+        render(&scene, &cam, &opts)
+    };
+    assert_eq!(with(1920, 1080, 2), with(1920, 1080, 8));
+    assert_ne!(with(1920, 1080, 1), with(1920, 1080, 2));
+    assert_ne!(with(160, 120, 2), with(160, 120, 3));
 }
