@@ -4,7 +4,8 @@
 //! Main types:
 //! - [`Profiler`]: [`begin`](Profiler::begin)/[`end`](Profiler::end), or the closure forms
 //!   [`scope`](Profiler::scope) (ends the scope on `Ok`, `Err` *and* panic, recording the
-//!   status) and [`span`](Profiler::span); [`track_alloc`](Profiler::track_alloc),
+//!   status) and [`span`](Profiler::span); `*_cpu` variants ([`scope_cpu`](Profiler::scope_cpu))
+//!   for stages that submit no GPU work; [`track_alloc`](Profiler::track_alloc),
 //!   [`create_buffer`](Profiler::create_buffer), [`create_texture`](Profiler::create_texture),
 //!   or [`sample_device_memory`](Profiler::sample_device_memory) to measure memory the measured
 //!   code allocates itself (device allocator totals, sampled);

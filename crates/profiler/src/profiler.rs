@@ -88,6 +88,8 @@ pub(crate) struct ScopeRecord {
     pub peak_rss_bytes: Option<u64>,
     /// Device allocator total at begin (memory sampling on).
     pub mem_begin: Option<u64>,
+    /// Whether timestamps were written around this call.
+    pub gpu_timed: bool,
     pending_pass_slots: Vec<PendingSlots>,
 }
 
@@ -261,15 +263,28 @@ impl Profiler {
         self.epoch.elapsed().as_nanos() as u64
     }
 
-    /// Opens a scope named `name` inside the innermost open one.
+    /// Opens a scope named `name` inside the innermost open one, with GPU timestamps around
+    /// it when the device has them.
     ///
     /// An empty name is replaced by `"(unnamed)"` (names are report keys).
     pub fn begin(&mut self, name: &str) -> ScopeToken {
+        self.begin_inner(name, true)
+    }
+
+    /// Opens a scope for **CPU-only work**: no timestamps are written (its `gpu_time_ms` is
+    /// `null`, and it costs a few µs instead of two submissions). Use it for stages that
+    /// submit nothing: a GPU scope around them would report the idle queue's elapsed time.
+    pub fn begin_cpu(&mut self, name: &str) -> ScopeToken {
+        self.begin_inner(name, false)
+    }
+
+    fn begin_inner(&mut self, name: &str, gpu: bool) -> ScopeToken {
         let index = self.records.len();
         let parent = self.stack.last().copied();
         let depth = self.stack.len() as u32;
         let name = if name.is_empty() { "(unnamed)" } else { name };
-        if let Some(t) = &mut self.timer {
+        let gpu_timed = gpu && self.timer.is_some();
+        if gpu_timed && let Some(t) = &mut self.timer {
             t.write(SlotOwner::ScopeBegin(index), false);
         }
         let mut cpu_start_ns = self.now_ns();
@@ -290,6 +305,7 @@ impl Profiler {
             alloc_bytes_self: 0,
             peak_rss_bytes: None,
             mem_begin,
+            gpu_timed,
             pending_pass_slots: Vec::new(),
         });
         self.stack.push(index);
@@ -347,8 +363,11 @@ impl Profiler {
             rec.cpu_end_ns = Some(end);
             rec.status = Some(st);
             let pending = std::mem::take(&mut rec.pending_pass_slots);
+            let gpu_timed = rec.gpu_timed;
             if let Some(t) = &mut self.timer {
-                t.write(SlotOwner::ScopeEnd(top), true);
+                if gpu_timed {
+                    t.write(SlotOwner::ScopeEnd(top), true);
+                }
                 t.settle(&pending);
             }
             self.sample_memory(end);
@@ -367,7 +386,25 @@ impl Profiler {
         name: &str,
         f: impl FnOnce(&mut Profiler) -> Result<T, E>,
     ) -> Result<T, E> {
-        let token = self.begin(name);
+        self.scope_inner(name, true, f)
+    }
+
+    /// [`scope`](Self::scope) for CPU-only work (see [`begin_cpu`](Self::begin_cpu)).
+    pub fn scope_cpu<T, E: fmt::Display>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Profiler) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.scope_inner(name, false, f)
+    }
+
+    fn scope_inner<T, E: fmt::Display>(
+        &mut self,
+        name: &str,
+        gpu: bool,
+        f: impl FnOnce(&mut Profiler) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let token = self.begin_inner(name, gpu);
         let index = token.index;
         let outcome = catch_unwind(AssertUnwindSafe(|| f(self)));
         let cpu_end = self.now_ns();
@@ -399,6 +436,12 @@ impl Profiler {
     /// [`scope`](Self::scope) for work that cannot fail (status `ok` unless it panics).
     pub fn span<T>(&mut self, name: &str, f: impl FnOnce(&mut Profiler) -> T) -> T {
         self.scope(name, |p| Ok::<T, std::convert::Infallible>(f(p)))
+            .unwrap_or_else(|never| match never {})
+    }
+
+    /// [`span`](Self::span) for CPU-only work (see [`begin_cpu`](Self::begin_cpu)).
+    pub fn span_cpu<T>(&mut self, name: &str, f: impl FnOnce(&mut Profiler) -> T) -> T {
+        self.scope_cpu(name, |p| Ok::<T, std::convert::Infallible>(f(p)))
             .unwrap_or_else(|never| match never {})
     }
 
@@ -504,7 +547,7 @@ impl Profiler {
             .iter()
             .map(|r| {
                 let gpu = gpu_span(r.gpu_begin, r.gpu_end);
-                if self.timer.is_some() && gpu.is_none() {
+                if r.gpu_timed && gpu.is_none() {
                     missing_gpu += 1;
                 }
                 ScopeEvent {

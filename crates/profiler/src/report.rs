@@ -100,7 +100,10 @@ pub struct PassStats {
 /// Statistics of all calls of one scope name.
 ///
 /// **Times:** `cpu_time_ms` is CPU wall time; `gpu_time_ms` the time between the GPU
-/// timestamps written at the scope's begin and end (`null` when cpu-only); `total_time_ms` is,
+/// timestamps written at the scope's begin and end — the stage's **span on the GPU timeline**,
+/// which includes moments the GPU waited for the stage's CPU work (it equals busy time only
+/// when the stage keeps the queue fed; per-pass timestamps give busy time). It is `null` when
+/// cpu-only and for scopes opened with `begin_cpu`/`scope_cpu`. `total_time_ms` is,
 /// per call, the larger of the two (a stage that waits for its GPU work has total = CPU; one
 /// that returns before its GPU work finishes has total = GPU); `self_time_ms` is, per call,
 /// total minus the totals of its direct children (never negative). All are summed over calls.

@@ -369,3 +369,43 @@ fn device_memory_sampling_sees_allocations_the_stage_makes_itself() {
     assert!(fusion.gpu_memory_peak_mb.unwrap() >= 64.0);
     assert!(report.stage("idle").unwrap().memory_mb < 1.0);
 }
+
+#[test]
+fn cpu_scopes_write_no_timestamps() {
+    let _serial = serial();
+    let Some(ctx) = context(&GpuOptions::default()) else {
+        return;
+    };
+    if !ctx.has_timestamps() {
+        assert!(!in_ci(), "the CI adapter must have TIMESTAMP_QUERY");
+        return;
+    }
+    let kernel = BusyKernel::new(&ctx.device);
+    let mut prof = Profiler::for_context(&ctx);
+    prof.span_cpu("fusion", |prof| {
+        std::thread::sleep(Duration::from_millis(3));
+        // A GPU scope nested in a CPU one still gets its timestamps.
+        prof.span("gpu_inside", |_| kernel.run(&ctx.device, &ctx.queue, 1000));
+    });
+    let r: Result<(), String> =
+        prof.scope_cpu("surface_reconstruction", |_| Err("empty cloud".into()));
+    assert!(r.is_err());
+    let report = prof.finish();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let fusion = report.stage("fusion").unwrap();
+    assert!(fusion.gpu_time_ms.is_none());
+    assert!(fusion.cpu_time_ms >= 3.0);
+    assert!(report.stage("gpu_inside").unwrap().gpu_time_ms.is_some());
+    let surface = report.stage("surface_reconstruction").unwrap();
+    assert!(surface.gpu_time_ms.is_none());
+    assert_eq!(surface.status, "error: empty cloud");
+    let trace = report.chrome_trace();
+    let gpu_events: Vec<&str> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["tid"] == 2)
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(gpu_events, ["gpu_inside"]);
+}
