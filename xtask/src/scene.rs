@@ -171,3 +171,107 @@ fn parse_distortion(s: &str) -> anyhow::Result<Distortion> {
         k3: v[4],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(out: &std::path::Path) -> Args {
+        Args {
+            kind: "undulating".into(),
+            width: 24,
+            height: 16,
+            out: out.to_path_buf(),
+            seed: 1,
+            force: false,
+            noise: 0.0,
+            distortion: None,
+            mesh_spacing: 0.02,
+            supersample: 2,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let p =
+            std::env::temp_dir().join(format!("aquamvs-xtask-scene-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn bad_input_is_one_line_and_writes_nothing() {
+        let root = scratch("bad");
+        let out = root.join("s");
+        let cases: Vec<(&str, Box<dyn Fn(&mut Args)>)> = vec![
+            ("unknown scene kind", Box::new(|a| a.kind = "bumpy".into())),
+            ("--width 0", Box::new(|a| a.width = 0)),
+            ("--height 20000", Box::new(|a| a.height = 20000)),
+            ("--noise", Box::new(|a| a.noise = f64::NAN)),
+            ("--noise", Box::new(|a| a.noise = -0.1)),
+            ("--supersample", Box::new(|a| a.supersample = 0)),
+            (
+                "--mesh-spacing",
+                Box::new(|a| a.mesh_spacing = f64::INFINITY),
+            ),
+            ("--mesh-spacing", Box::new(|a| a.mesh_spacing = 1e-7)),
+            (
+                "--distortion",
+                Box::new(|a| a.distortion = Some("0.1,0".into())),
+            ),
+            (
+                "--distortion",
+                Box::new(|a| a.distortion = Some("0,0,0,0,nan".into())),
+            ),
+            (
+                "--distortion",
+                Box::new(|a| a.distortion = Some("a,b,c,d,e".into())),
+            ),
+        ];
+        for (want, edit) in cases {
+            let mut a = args(&out);
+            edit(&mut a);
+            let e = format!("{:#}", run(a).unwrap_err());
+            assert!(e.contains(want), "{e:?} should mention {want:?}");
+            assert!(!e.contains('\n'), "{e:?} is not one line");
+            assert_eq!(
+                std::fs::read_dir(&root).unwrap().count(),
+                0,
+                "{want}: wrote something"
+            );
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn writes_a_readable_folder_and_refuses_to_overwrite_it() {
+        let root = scratch("good");
+        let out = root.join("s");
+        let mut a = args(&out);
+        a.distortion = Some("-0.05,0.01,0,0,0".into());
+        a.noise = 0.01;
+        run(a).unwrap();
+        let sd = aquamvs_io::scene_dir::read_scene_dir(&out).unwrap();
+        assert_eq!(sd.rig.cameras.len(), 13);
+        assert!(sd.rig.cameras.iter().all(|c| c.distortion.is_some()));
+        assert_eq!(sd.scene, Scene::undulating());
+        assert!(out.join("mesh.ply").is_file());
+        let file = aquamvs_io::scene_dir::read_scene_file(&out).unwrap();
+        assert_eq!(file.mesh_spacing, Some(0.02));
+        // The depth maps are the ground truth of the distorted cameras.
+        for (cam, depth) in sd.rig.cameras.iter().zip(&sd.depths) {
+            assert_eq!(depth, &sd.scene.depth_map(cam));
+        }
+        let before = std::fs::read(out.join("rig.json")).unwrap();
+        let e = format!("{:#}", run(args(&out)).unwrap_err());
+        assert!(e.contains("not empty") && !e.contains('\n'), "{e}");
+        assert_eq!(std::fs::read(out.join("rig.json")).unwrap(), before);
+        let mut a = args(&out);
+        a.force = true;
+        a.kind = "flat".into();
+        run(a).unwrap();
+        let sd = aquamvs_io::scene_dir::read_scene_dir(&out).unwrap();
+        assert_eq!(sd.scene, Scene::flat());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
