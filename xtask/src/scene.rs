@@ -203,7 +203,8 @@ mod tests {
     fn bad_input_is_one_line_and_writes_nothing() {
         let root = scratch("bad");
         let out = root.join("s");
-        let cases: Vec<(&str, Box<dyn Fn(&mut Args)>)> = vec![
+        type Edit = Box<dyn Fn(&mut Args)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("unknown scene kind", Box::new(|a| a.kind = "bumpy".into())),
             ("--width 0", Box::new(|a| a.width = 0)),
             ("--height 20000", Box::new(|a| a.height = 20000)),
