@@ -7,12 +7,12 @@
 //!    warped-patch NCC descriptors (ratio test, mutual check), multi-view refractive
 //!    triangulation with a reprojection filter, and each view's sweep depth range from the
 //!    sparse points' ray depths (2–98 % quantiles ± 0.05 m, as AquaMVS).
-//! 3. `depth` — the plane sweep (GPU or CPU, `aquamvs_sweep`) for every reference view.
+//! 3. [`depth`] — the plane sweep (GPU or CPU, `aquamvs_sweep`) for every reference view.
 //! 4. [`fusion`] — confidence filter, multi-view depth consistency, back-projection and voxel
 //!    downsampling into one cloud.
 //! 5. [`surface`] — a height-field mesh on a regular XY grid, holes left open.
 //!
-//! `reconstruct()` chains them, timing each stage; `cargo xtask reconstruct` wraps it with
+//! [`reconstruct()`] chains them, timing each stage; `cargo xtask reconstruct` wraps it with
 //! file I/O.
 //!
 //! **Conventions.** World frame +X right, +Y forward, **+Z down into the water**, metres.
@@ -23,12 +23,19 @@
 //! What this crate does not do: no file I/O (the `io` crate and `xtask` do that), no adapter
 //! selection (callers pass `&wgpu::Device, &wgpu::Queue`), no learned features.
 
+pub mod depth;
 pub mod fusion;
+pub mod reconstruct;
 pub mod sparse;
 pub mod surface;
 pub mod undistort;
 
+pub use depth::{DepthOptions, SweepBackend, depth_estimation};
 pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, voxel_downsample};
+pub use reconstruct::{
+    Backend, RangeSource, ReconstructOptions, Reconstruction, StageReport, ViewRange, reconstruct,
+    ring_cameras,
+};
 pub use sparse::{
     DepthRange, Keypoint, KeypointOptions, SparseOptions, SparsePoint, SparseResult, Triangulation,
     ViewMatchStats, depth_ranges, detect_keypoints, sparse_matching, triangulate,
@@ -53,6 +60,15 @@ pub enum PipelineError {
         expected: usize,
         /// Values given.
         got: usize,
+    },
+    /// The sweep of one reference view failed.
+    #[error("sweep of view {view:?}: {source}")]
+    Sweep {
+        /// Reference camera name.
+        view: String,
+        /// The sweep's error.
+        #[source]
+        source: aquamvs_sweep::SweepError,
     },
     /// wgpu reported a validation or device error.
     #[error("GPU error: {0}")]
