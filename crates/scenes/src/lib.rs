@@ -21,10 +21,13 @@
 //!   converges quadratically to ~1e-10 m at an ordinary crossing.
 //! - The texture is procedural and lives in world `(x, y)`: every view of a point sees the same
 //!   grey value, which is what makes rendered images a test of multi-view geometry.
-//! - Rendering is anti-aliased by supersampling each pixel on a regular `s×s` grid. Pixel
-//!   centres are cast exactly; the other sub-samples use a biquadratic interpolant of the
-//!   neighbouring exact hits where the view is smooth and are cast exactly elsewhere
-//!   (occlusion edges); [`render_exact`] casts every sub-sample and is the tested reference.
+//! - Rendering is anti-aliased by supersampling each pixel on a regular `n×n` grid, `n`
+//!   chosen per pixel so sub-samples are ≤ 0.5 mm apart on the surface (capped by
+//!   [`RenderOptions::supersample`]). Pixel centres are intersected exactly (and give the
+//!   depth map for free: [`render_with_depth`]); other sub-samples use a biquadratic
+//!   interpolant of the neighbouring exact hits where it checks out against the pixel's corner
+//!   rays, and are cast exactly elsewhere (occlusion edges); [`render_exact`] casts every
+//!   sub-sample and is the tested reference.
 //! - No file I/O here (`aquamvs_io` reads and writes scene folders); no GPU.
 //!
 //! ```
