@@ -66,11 +66,15 @@ impl ProfileReport {
         let mut timed: Vec<(f64, f64, Value)> = Vec::new();
         for (i, e) in self.events.iter().enumerate() {
             let dur = (e.cpu_end_us - e.cpu_start_us).max(0.0);
-            let args = json!({
+            let mut args = json!({
                 "status": e.status,
-                "memory_mb": e.alloc_bytes as f64 / crate::memory::BYTES_PER_MB,
+                "tracked_memory_mb": e.alloc_bytes as f64 / crate::memory::BYTES_PER_MB,
                 "call": i,
             });
+            if let (Some(b), Some(p)) = (e.gpu_memory_begin_bytes, e.gpu_memory_peak_bytes) {
+                args["gpu_memory_growth_mb"] =
+                    json!(p.saturating_sub(b) as f64 / crate::memory::BYTES_PER_MB);
+            }
             timed.push((
                 e.cpu_start_us,
                 dur,
