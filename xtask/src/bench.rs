@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aquamvs_metrics::{AccuracyReport, EvalOptions};
+use aquamvs_pipeline::{Backend, ReconstructOptions};
 use aquamvs_report::schema::{
-    Accuracy, BenchmarkResults, RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow,
-    ToleranceScore,
+    Accuracy, BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap,
+    RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow, ToleranceScore,
 };
 use aquamvs_scenes::Scene;
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
@@ -61,8 +62,8 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     batch: u32,
     /// Sweep backend of the measured reconstructions.
-    #[arg(long, value_enum, default_value_t = Backend::Gpu)]
-    backend: Backend,
+    #[arg(long, value_enum, default_value_t = BackendArg::Gpu)]
+    backend: BackendArg,
     /// Timed runs per throughput configuration (the median is reported).
     #[arg(long, default_value_t = 5)]
     runs: u32,
@@ -75,7 +76,7 @@ pub struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
+pub enum BackendArg {
     Gpu,
     Cpu,
 }
@@ -149,18 +150,26 @@ fn run_benchmarks(
     thresholds: &RegressionThresholds,
 ) -> anyhow::Result<BenchmarkResults> {
     let gpu = match args.backend {
-        Backend::Gpu => Some(aquamvs_gpu::GpuContext::new(
+        BackendArg::Gpu => Some(aquamvs_gpu::GpuContext::new(
             &aquamvs_gpu::GpuOptions::default(),
         )?),
-        Backend::Cpu => None,
+        BackendArg::Cpu => None,
     };
     if let Some(ctx) = &gpu {
         eprintln!("adapter: {} ({})", ctx.adapter_name(), ctx.backend_name());
     }
     eprintln!("[1/3] simulated comparison (LightGlue-like vs RoMa-like, simulated)");
     let simulated = simulated_rows(args.seed)?;
-    eprintln!("[2/3] measured reconstructions");
-    let measured = Vec::new();
+    eprintln!("[2/3] measured reconstructions (sweep + fusion on rendered images)");
+    let mut measured = Vec::new();
+    let mut error_map = None;
+    for scene in [Scene::flat(), Scene::undulating()] {
+        let (rows, map) = measured_rows(args, &scene, gpu.as_ref())?;
+        measured.extend(rows);
+        if error_map.is_none() {
+            error_map = map;
+        }
+    }
     eprintln!("[3/3] sweep throughput on the \"small\" workload");
     let sweep_throughput = throughput_rows(gpu.as_ref(), args.runs)?;
 
@@ -178,6 +187,14 @@ fn run_benchmarks(
         }),
         depth_error_map: None,
     };
+    let mut results = results;
+    if let Some((map, about)) = error_map {
+        let path = args.out_dir.join(&about.file);
+        std::fs::create_dir_all(&args.out_dir)
+            .with_context(|| format!("creating {}", args.out_dir.display()))?;
+        aquamvs_io::write_atomic(&path, (serde_json::to_string(&map)? + "\n").as_bytes())?;
+        results.depth_error_map = Some(about);
+    }
     println!(
         "{}",
         aquamvs_report::tables::simulated(&results).to_terminal()
@@ -272,6 +289,143 @@ fn simulated_rows(seed: u64) -> anyhow::Result<Vec<SimulatedRow>> {
         }
     }
     Ok(rows)
+}
+
+/// A depth-error map and what it shows.
+type ErrorMapFile = (ErrorMap, ErrorMapRef);
+
+/// The real pipeline on rendered images of `scene` at the requested size: once with the
+/// refractive model and once with refraction ignored (pinhole cameras, `n_water := n_air`), each
+/// evaluated against the ground-truth mesh over the scene's bounds. Also returns the signed
+/// depth-error map (mm) of the first reference view of the refractive run.
+fn measured_rows(
+    args: &Args,
+    scene: &Scene,
+    gpu: Option<&aquamvs_gpu::GpuContext>,
+) -> anyhow::Result<(Vec<MeasuredRow>, Option<ErrorMapFile>)> {
+    let rig = aquamvs_camera::Rig::reference(args.width, args.height)?;
+    let t = Instant::now();
+    let images: Vec<Vec<f32>> = rig
+        .cameras
+        .iter()
+        .map(|c| aquamvs_scenes::render(scene, c, &Default::default()))
+        .collect();
+    let mesh = scene.mesh(MESH_SPACING)?;
+    eprintln!(
+        "  {}: rendered {} views at {}x{} in {:.1} s",
+        scene.kind.name(),
+        images.len(),
+        args.width,
+        args.height,
+        t.elapsed().as_secs_f64()
+    );
+    let mut opts = ReconstructOptions::default();
+    opts.depth.depths = args.depths;
+    opts.depth.window = args.window;
+    opts.depth.batch = args.batch;
+    opts.fallback_z = Some((scene.min_height(), scene.max_height()));
+    let mut rows = Vec::new();
+    let mut error_map = None;
+    for method in [Method::Refractive, Method::Pinhole] {
+        let model = match method {
+            Method::Refractive => rig.clone(),
+            Method::Pinhole => rig.without_refraction(),
+        };
+        let backend = match gpu {
+            Some(ctx) => Backend::Gpu {
+                device: &ctx.device,
+                queue: &ctx.queue,
+            },
+            None => Backend::Cpu,
+        };
+        let start = Instant::now();
+        let rec = aquamvs_pipeline::reconstruct(&model, &images, &opts, backend, &mut |s| {
+            eprintln!(
+                "    {method}: {:<22} {:>7.2} s  {}",
+                s.stage, s.seconds, s.summary
+            )
+        })?;
+        let runtime_s = start.elapsed().as_secs_f64();
+        for w in &rec.warnings {
+            eprintln!("    warning ({method}): {w}");
+        }
+        if rec.cloud.points.is_empty() {
+            eprintln!(
+                "    {method}: the fused cloud is empty, no accuracy to report for {}",
+                scene.kind.name()
+            );
+            continue;
+        }
+        let report = aquamvs_metrics::evaluate(
+            &rec.cloud.points,
+            &mesh.vertices,
+            &mesh.faces,
+            &eval_options(scene, args.seed),
+        )?;
+        if method == Method::Refractive && scene.kind == aquamvs_scenes::SceneKind::Flat {
+            error_map = rec
+                .depth_maps
+                .first()
+                .map(|m| depth_error_map(scene, &rig, m));
+        }
+        rows.push(MeasuredRow {
+            scene: scene.kind.name().into(),
+            method,
+            width: args.width,
+            height: args.height,
+            depths: args.depths,
+            window: args.window,
+            batch: args.batch,
+            backend: rec.backend.into(),
+            adapter: gpu.map_or_else(
+                || "none (CPU reference)".into(),
+                |c| c.adapter_name().into(),
+            ),
+            n_points: rec.cloud.points.len() as u64,
+            runtime_s,
+            stage_times_s: OrderedMap(
+                rec.stages
+                    .iter()
+                    .map(|s| (s.stage.to_string(), s.seconds))
+                    .collect(),
+            ),
+            accuracy: accuracy(&report, scene.kind == aquamvs_scenes::SceneKind::Flat),
+        });
+    }
+    Ok((rows, error_map))
+}
+
+/// Signed ray-depth error (estimate − truth, mm) of one depth map, decimated so that it is at
+/// most 320 pixels wide (the committed file stays small), rounded to 1 µm.
+fn depth_error_map(
+    scene: &Scene,
+    rig: &aquamvs_camera::Rig,
+    map: &aquamvs_pipeline::DepthMap,
+) -> (ErrorMap, ErrorMapRef) {
+    let cam = &rig.cameras[map.view];
+    let truth = scene.depth_map(cam);
+    let step = (map.width as usize).div_ceil(320).max(1);
+    let (w, h) = (map.width as usize, map.height as usize);
+    let mut values = Vec::new();
+    for v in (0..h).step_by(step) {
+        for u in (0..w).step_by(step) {
+            let (e, t) = (map.depth[v * w + u], truth[v * w + u]);
+            values.push((e.is_finite() && t.is_finite()).then(|| ((e - t) * 1e6).round() / 1e3));
+        }
+    }
+    let out = ErrorMap {
+        width: w.div_ceil(step) as u32,
+        height: h.div_ceil(step) as u32,
+        values,
+    };
+    let about = ErrorMapRef {
+        file: "depth_error_map.json".into(),
+        scene: scene.kind.name().into(),
+        view: cam.name.clone(),
+        method: Some(Method::Refractive),
+        color_limit_mm: Some(1.0),
+    };
+    (out, about)
 }
 
 /// Median of a non-empty list.
