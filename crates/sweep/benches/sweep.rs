@@ -46,6 +46,29 @@ const WORKLOADS: [Workload; 3] = [
     },
 ];
 
+/// CPU time (user + system, all threads) of this process so far, seconds; 0 where
+/// `/proc/self/stat` is unavailable. Clock ticks are 1/100 s on Linux.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = f.get(11)?.parse().ok()?;
+            let stime: f64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The 1-minute load average (other work competing for the cores), as text.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -86,8 +109,8 @@ fn main() {
     }
     let sweep = ctx.as_ref().ok().map(|c| GpuSweep::new(&c.device).unwrap());
     println!(
-        "{:<10} {:<8} {:>6} {:>12} {:>14} {:>10}",
-        "workload", "backend", "batch", "median s", "samples/s", "vs batch 1"
+        "{:<10} {:<8} {:>6} {:>10} {:>12} {:>10} {:>12} {:>10}",
+        "workload", "backend", "batch", "median s", "samples/s", "vs batch 1", "cpu-s/run", "load"
     );
     for wl in WORKLOADS.iter().filter(|w| wanted.contains(&w.name)) {
         let scene = common::plane_scene(wl.width, wl.height, wl.sources);
@@ -114,10 +137,12 @@ fn main() {
                 )
                 .unwrap();
             let mut times: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
+            let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
             // Interleave the batch sizes so drift affects them alike.
             for _ in 0..runs {
                 for (i, &b) in batches.iter().enumerate() {
                     let t = Instant::now();
+                    let c = cpu_seconds();
                     sweep
                         .run(
                             &ctx.device,
@@ -128,38 +153,46 @@ fn main() {
                         )
                         .unwrap();
                     times[i].push(t.elapsed().as_secs_f64());
+                    cpu[i].push(cpu_seconds() - c);
                 }
             }
             let base = median(times[0].clone());
             for (i, &b) in batches.iter().enumerate() {
                 let m = median(times[i].clone());
                 println!(
-                    "{:<10} {:<8} {:>6} {:>12.4} {:>14.3e} {:>9.2}x",
+                    "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>9.2}x {:>12.3} {:>10}",
                     wl.name,
                     "gpu",
                     b,
                     m,
                     n / m,
-                    base / m
+                    base / m,
+                    median(cpu[i].clone()),
+                    load_average()
                 );
             }
         }
         if cpu_runs > 0 {
             let mut t = Vec::new();
+            let mut cpu = Vec::new();
             for _ in 0..cpu_runs {
                 let s = Instant::now();
+                let c = cpu_seconds();
                 sweep_cpu(scene.reference(), &views, &params(1)).unwrap();
                 t.push(s.elapsed().as_secs_f64());
+                cpu.push(cpu_seconds() - c);
             }
             let m = median(t);
             println!(
-                "{:<10} {:<8} {:>6} {:>12.4} {:>14.3e} {:>10}",
+                "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>10} {:>12.3} {:>10}",
                 wl.name,
                 "cpu",
                 "-",
                 m,
                 n / m,
-                ""
+                "",
+                median(cpu),
+                load_average()
             );
         }
     }

@@ -11,8 +11,11 @@ use crate::rays::reference_rays;
 use crate::select::CostVolume;
 use crate::{CENTRE, INVALID, SweepError, SweepOutput, SweepParams, View, check_inputs};
 
-/// Output tile of the cost shader (must match `TX`, `TY` in `cost.wgsl`).
-const TILE: u32 = 16;
+/// Output columns per strip of the NCC shader (must match `K` in `ncc.wgsl`).
+const STRIP: u32 = 16;
+/// Output rows per segment of the NCC shader (must match `SEG` in `ncc.wgsl`); row bands are
+/// multiples of it so that tiling does not change any sum.
+const SEG: u32 = 32;
 /// Workgroup size of the one-dimensional shaders.
 const WG1: u32 = 64;
 /// Largest storage binding used by default, even where the device allows more.
@@ -33,6 +36,8 @@ struct ParamsU {
     step: f32,
     inv_sources: f32,
     keep_cost: u32,
+    span: u32,
+    pad: [u32; 3],
 }
 
 #[repr(C)]
@@ -232,41 +237,62 @@ fn groups_1d(n: u32) -> (u32, u32) {
 }
 
 /// The refractive plane sweep's pipelines, created once per device.
+/// The refractive plane sweep's pipelines, created once per device.
 ///
-/// **One dispatch handles a batch of depth hypotheses** ([`SweepParams::batch`]): the warp shader
-/// loads each reference ray once and walks the batch's hypotheses, warm-starting each surface
-/// crossing from the previous one; the cost shader loads the reference tile and the
-/// winner-take-all state once per batch. Each batch is one command buffer; nothing is read back
-/// until the end of a row band.
+/// **One dispatch handles a batch of depth hypotheses** ([`SweepParams::batch`]). Per batch, one
+/// command buffer with three dispatches: `warp` (each reference ray and reference value loaded
+/// once; exact refractive projections only at the anchors of each segment of
+/// [`crate::warp_span`] hypotheses, shared by the batch's hypotheses of that segment), `ncc`
+/// (sliding window sums in registers) and `wta` (the winner-take-all state loaded and stored
+/// once per batch). Nothing is read back until the end of a row band.
 #[derive(Debug)]
 pub struct GpuSweep {
     options: GpuSweepOptions,
     uniform_align: u64,
     warp_layout: wgpu::BindGroupLayout,
-    cost_layout: wgpu::BindGroupLayout,
+    ncc_layout: wgpu::BindGroupLayout,
+    wta_layout: wgpu::BindGroupLayout,
     select_layout: wgpu::BindGroupLayout,
     finalize_layout: wgpu::BindGroupLayout,
-    cost_module: wgpu::ShaderModule,
-    cost_pipeline_layout: wgpu::PipelineLayout,
+    ncc_pipeline_layout: wgpu::PipelineLayout,
     warp_pipeline: wgpu::ComputePipeline,
+    wta_pipeline: wgpu::ComputePipeline,
     select_pipeline: wgpu::ComputePipeline,
     finalize_pipeline: wgpu::ComputePipeline,
-    /// Cost pipelines by window size (the window sizes workgroup arrays).
-    cost_pipelines: Mutex<HashMap<u32, wgpu::ComputePipeline>>,
+    /// NCC pipelines by window size (the window is compiled in, its loops unrolled).
+    ncc_pipelines: Mutex<HashMap<u32, wgpu::ComputePipeline>>,
+    #[cfg(test)]
+    test_layout: wgpu::BindGroupLayout,
     #[cfg(test)]
     project_pipeline: wgpu::ComputePipeline,
     #[cfg(test)]
-    project_layout: wgpu::BindGroupLayout,
+    warp_points_pipeline: wgpu::ComputePipeline,
 }
 
-struct Buffers {
-    params: wgpu::Buffer,
-    batches: wgpu::Buffer,
-    rays: wgpu::Buffer,
-    ref_vals: wgpu::Buffer,
-    state: wgpu::Buffer,
-    out: wgpu::Buffer,
-    out_staging: wgpu::Buffer,
+/// Bytes of one `f32`/`u32`.
+const F: u64 = 4;
+
+/// Appends the 16-bit texel quads of a grey image in [0, 1]: for pixel (x, y) the codes
+/// `round(65535 v)` of (x, y) | (x+1, y) << 16 and (x, y+1) | (x+1, y+1) << 16, clamped at the
+/// last row and column — one load per bilinear sample in `warp.wgsl`.
+fn texel_quads(image: &[f32], width: usize, height: usize, out: &mut Vec<[u32; 2]>) {
+    let code = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u32;
+    for y in 0..height {
+        let y1 = (y + 1).min(height - 1);
+        for x in 0..width {
+            let x1 = (x + 1).min(width - 1);
+            let at = |xx: usize, yy: usize| code(image[yy * width + xx]);
+            out.push([at(x, y) | at(x1, y) << 16, at(x, y1) | at(x1, y1) << 16]);
+        }
+    }
+}
+
+/// `ncc.wgsl` for one window size: the window fixed and the marked loops unrolled.
+pub(crate) fn ncc_source(window: u32) -> Result<String, SweepError> {
+    let consts = [("K", STRIP), ("WIN", window), ("TAPS", STRIP + window - 1)];
+    let fixed = crate::unroll::fix_overrides(include_str!("ncc.wgsl"), &consts);
+    crate::unroll::unroll(&fixed, &consts)
+        .map_err(|e| SweepError::Gpu(format!("preparing ncc.wgsl: {e}")))
 }
 
 impl GpuSweep {
@@ -299,19 +325,23 @@ impl GpuSweep {
                     (3, Read),
                     (4, Read),
                     (5, ReadWrite),
-                    (6, ReadWrite),
+                    (6, Read),
                 ],
             );
-            let cost_layout = layout(
+            let ncc_layout = layout(
                 device,
-                "sweep cost",
+                "sweep ncc",
+                &[(0, Uniform), (1, UniformDynamic), (3, Read), (8, ReadWrite)],
+            );
+            let wta_layout = layout(
+                device,
+                "sweep wta",
                 &[
                     (0, Uniform),
                     (1, UniformDynamic),
-                    (2, Read),
-                    (3, Read),
                     (4, ReadWrite),
                     (5, ReadWrite),
+                    (8, ReadWrite),
                 ],
             );
             let select_layout = layout(
@@ -343,37 +373,43 @@ impl GpuSweep {
                     })
                 };
             let warp_pipeline = pipeline(&pl(&warp_layout), &warp_module, "warp");
+            let wta_pipeline = pipeline(&pl(&wta_layout), &cost_module, "wta");
             let select_pipeline = pipeline(&pl(&select_layout), &cost_module, "select_costs");
             let finalize_pipeline = pipeline(&pl(&finalize_layout), &cost_module, "finalize");
             #[cfg(test)]
-            let project_layout = layout(
+            let test_layout = layout(
                 device,
-                "sweep project test",
-                &[(3, Read), (7, Read), (8, ReadWrite)],
+                "sweep test",
+                &[(0, Uniform), (3, Read), (7, Read), (8, ReadWrite)],
             );
             #[cfg(test)]
-            let project_pipeline = pipeline(&pl(&project_layout), &warp_module, "project_points");
+            let project_pipeline = pipeline(&pl(&test_layout), &warp_module, "project_points");
+            #[cfg(test)]
+            let warp_points_pipeline = pipeline(&pl(&test_layout), &warp_module, "warp_points");
             Ok(Self {
                 options,
                 uniform_align: device.limits().min_uniform_buffer_offset_alignment.max(16) as u64,
-                cost_pipeline_layout: pl(&cost_layout),
+                ncc_pipeline_layout: pl(&ncc_layout),
                 warp_layout,
-                cost_layout,
+                ncc_layout,
+                wta_layout,
                 select_layout,
                 finalize_layout,
-                cost_module,
                 warp_pipeline,
+                wta_pipeline,
                 select_pipeline,
                 finalize_pipeline,
-                cost_pipelines: Mutex::new(HashMap::new()),
+                ncc_pipelines: Mutex::new(HashMap::new()),
+                #[cfg(test)]
+                test_layout,
                 #[cfg(test)]
                 project_pipeline,
                 #[cfg(test)]
-                project_layout,
+                warp_points_pipeline,
             })
         })?;
-        // Compile the default window's cost shader now, so shader problems surface here.
-        sweep.cost_pipeline(device, SweepParams::default().window)?;
+        // Compile the default window's NCC shader now, so shader problems surface here.
+        sweep.ncc_pipeline(device, SweepParams::default().window)?;
         Ok(sweep)
     }
 
@@ -382,43 +418,31 @@ impl GpuSweep {
         self.options
     }
 
-    fn cost_pipeline(
+    fn ncc_pipeline(
         &self,
         device: &wgpu::Device,
         window: u32,
     ) -> Result<wgpu::ComputePipeline, SweepError> {
         let mut cache = self
-            .cost_pipelines
+            .ncc_pipelines
             .lock()
             .map_err(|_| SweepError::Gpu("pipeline cache poisoned".into()))?;
         if let Some(p) = cache.get(&window) {
             return Ok(p.clone());
         }
-        let (ry, rx) = (TILE + window - 1, TILE + window - 1);
-        let constants = [
-            ("WIN", window as f64),
-            ("SH_H", (6 * ry * TILE) as f64),
-            ("SH_R", (ry * rx) as f64),
-        ];
-        let shared = (6 * ry * TILE + ry * rx) as u64 * 4;
-        let limit = device.limits().max_compute_workgroup_storage_size as u64;
-        if shared > limit {
-            return Err(SweepError::TooLarge(format!(
-                "window {window} needs {shared} bytes of workgroup memory, the device allows {limit}"
-            )));
-        }
+        let source = ncc_source(window)?;
         let p = scoped(device, || {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("ncc.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
             Ok(
                 device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some("cost"),
-                    layout: Some(&self.cost_pipeline_layout),
-                    module: &self.cost_module,
-                    entry_point: Some("cost"),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: &constants,
-                        // Every workgroup array element is written before it is read.
-                        zero_initialize_workgroup_memory: false,
-                    },
+                    label: Some("ncc"),
+                    layout: Some(&self.ncc_pipeline_layout),
+                    module: &module,
+                    entry_point: Some("ncc"),
+                    compilation_options: Default::default(),
                     cache: None,
                 }),
             )
@@ -452,7 +476,9 @@ impl GpuSweep {
         if rays.iter().all(Option::is_none) {
             return Err(SweepError::NoRays(cam.name.clone()));
         }
-        let cost_pipeline = self.cost_pipeline(device, params.window)?;
+        let src_cams: Vec<&Camera<f64>> = sources.iter().map(|s| s.camera).collect();
+        let span = crate::warp_span(cam, &src_cams, params.depths, params.depth_range);
+        let ncc_pipeline = self.ncc_pipeline(device, params.window)?;
         scoped(device, || {
             self.run_inner(
                 device,
@@ -461,7 +487,8 @@ impl GpuSweep {
                 sources,
                 params,
                 &rays,
-                &cost_pipeline,
+                span,
+                &ncc_pipeline,
             )
         })
     }
@@ -475,7 +502,8 @@ impl GpuSweep {
         sources: &[View],
         params: &SweepParams,
         rays: &[Option<Ray<f64>>],
-        cost_pipeline: &wgpu::ComputePipeline,
+        span: u32,
+        ncc_pipeline: &wgpu::ComputePipeline,
     ) -> Result<SweepOutput, SweepError> {
         let cam = reference.camera;
         let (width, height) = (cam.width, cam.height);
@@ -490,30 +518,39 @@ impl GpuSweep {
             let l = device.limits();
             l.max_storage_buffer_binding_size.min(l.max_buffer_size)
         };
-        let src_total: u64 = sources.iter().map(|s| s.image.len() as u64 * 4).sum();
+        let src_total: u64 = sources.iter().map(|s| s.image.len() as u64 * 8).sum();
         if src_total > dev_binding {
             return Err(SweepError::TooLarge(format!(
-                "the source images take {src_total} bytes; one storage binding holds {dev_binding}"
+                "the source images take {src_total} bytes as texel quads; one storage binding \
+                 holds {dev_binding}"
             )));
         }
-        let mut src_data = Vec::with_capacity((src_total / 4) as usize);
+        let mut src_data: Vec<[u32; 2]> = Vec::with_capacity((src_total / 8) as usize);
         let mut cams = Vec::with_capacity(sources.len());
         for s in sources {
             cams.push(SrcCamU::new(s.camera, src_data.len() as u32));
-            src_data.extend_from_slice(s.image);
+            texel_quads(
+                s.image,
+                s.camera.width as usize,
+                s.camera.height as usize,
+                &mut src_data,
+            );
         }
 
-        // Row bands: every band buffer must fit in one binding.
+        // Row bands: every band buffer must fit in one binding; bands are whole NCC segments.
         let budget = self.max_binding(device);
-        let warp_row_bytes = (cap * n_src * w * 4).max(w * 32);
-        let out_row_bytes = if params.keep_cost_volume {
-            (depths as u64 * w * 4).max(w * 24)
-        } else {
-            w * 24
-        };
+        let warp_row_bytes = (cap * n_src * w * F).max(w * 32);
+        let mut out_row_bytes = (cap * n_src * w * F).max(w * 24);
+        if params.keep_cost_volume {
+            out_row_bytes = out_row_bytes.max(depths as u64 * w * F);
+        }
         let rows_by_warp = (budget / warp_row_bytes).saturating_sub(2 * half);
         let rows_by_out = budget / out_row_bytes;
-        let band_rows = rows_by_warp.min(rows_by_out).min(h);
+        let mut band_rows = rows_by_warp.min(rows_by_out);
+        if band_rows < h && band_rows >= SEG as u64 {
+            band_rows -= band_rows % SEG as u64;
+        }
+        let band_rows = band_rows.min(h);
         if band_rows == 0 {
             return Err(SweepError::TooLarge(format!(
                 "one {w}-pixel row with its {}-row halo needs {} bytes per binding at batch {cap} \
@@ -545,58 +582,46 @@ impl GpuSweep {
             usage: wgpu::BufferUsages::STORAGE,
         });
         let n_batches = depths.div_ceil(cap as u32);
-        let mut batch_bytes = vec![0u8; (n_batches as u64 * self.uniform_align) as usize];
-        for i in 0..n_batches {
-            let k0 = i * cap as u32;
-            let b = BatchU {
-                k0,
-                nb: (cap as u32).min(depths - k0),
-                pad: [0; 2],
-            };
-            let at = (i as u64 * self.uniform_align) as usize;
-            batch_bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&b));
-        }
-        let b = Buffers {
-            params: buf(
-                "sweep params",
-                std::mem::size_of::<ParamsU>() as u64,
-                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            ),
-            batches: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("sweep batches"),
-                contents: &batch_bytes,
-                usage: wgpu::BufferUsages::UNIFORM,
-            }),
-            rays: buf("sweep rays", n_warp_max * 32, storage),
-            ref_vals: buf("sweep reference", n_warp_max * 4, storage),
-            state: buf("sweep state", n_out_max * 24, wgpu::BufferUsages::STORAGE),
-            out: buf(
-                "sweep out",
-                n_out_max * 8,
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            ),
-            out_staging: buf(
-                "sweep out staging",
-                n_out_max * 8,
-                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            ),
-        };
+        let batch_bytes = self.batch_uniforms(depths, cap as u32);
+        let batches = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("sweep batches"),
+            contents: &batch_bytes,
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let params_buf = buf(
+            "sweep params",
+            std::mem::size_of::<ParamsU>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let rays_buf = buf("sweep rays", n_warp_max * 32, storage);
+        let ref_buf = buf("sweep reference", n_warp_max * F, storage);
         let warped = buf(
             "sweep warped",
-            cap * n_src * n_warp_max * 4,
+            cap * n_src * n_warp_max * F,
             wgpu::BufferUsages::STORAGE,
         );
-        let crossing = buf(
-            "sweep crossings",
-            n_src * n_warp_max * 4,
+        let costs = buf(
+            "sweep costs",
+            cap * n_src * n_out_max * F,
             wgpu::BufferUsages::STORAGE,
+        );
+        let state = buf("sweep state", n_out_max * 24, wgpu::BufferUsages::STORAGE);
+        let out = buf(
+            "sweep out",
+            n_out_max * 8,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let out_staging = buf(
+            "sweep out staging",
+            n_out_max * 8,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
         let cost_size = if params.keep_cost_volume {
-            depths as u64 * n_out_max * 4
+            depths as u64 * n_out_max * F
         } else {
             16
         };
-        let cost_buf = buf(
+        let cost_volume_buf = buf(
             "sweep cost volume",
             cost_size,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
@@ -613,35 +638,44 @@ impl GpuSweep {
             device,
             &self.warp_layout,
             &[
-                (0, whole(&b.params)),
-                (1, batch_binding(&b.batches)),
-                (2, whole(&b.rays)),
+                (0, whole(&params_buf)),
+                (1, batch_binding(&batches)),
+                (2, whole(&rays_buf)),
                 (3, whole(&cam_buf)),
                 (4, whole(&src_buf)),
                 (5, whole(&warped)),
-                (6, whole(&crossing)),
+                (6, whole(&ref_buf)),
             ],
         );
-        let cost_bg = bind(
+        let ncc_bg = bind(
             device,
-            &self.cost_layout,
+            &self.ncc_layout,
             &[
-                (0, whole(&b.params)),
-                (1, batch_binding(&b.batches)),
-                (2, whole(&b.ref_vals)),
+                (0, whole(&params_buf)),
+                (1, batch_binding(&batches)),
                 (3, whole(&warped)),
-                (4, whole(&b.state)),
-                (5, whole(&cost_buf)),
+                (8, whole(&costs)),
+            ],
+        );
+        let wta_bg = bind(
+            device,
+            &self.wta_layout,
+            &[
+                (0, whole(&params_buf)),
+                (1, batch_binding(&batches)),
+                (4, whole(&state)),
+                (5, whole(&cost_volume_buf)),
+                (8, whole(&costs)),
             ],
         );
         let finalize_bg = bind(
             device,
             &self.finalize_layout,
             &[
-                (0, whole(&b.params)),
-                (2, whole(&b.ref_vals)),
-                (4, whole(&b.state)),
-                (6, whole(&b.out)),
+                (0, whole(&params_buf)),
+                (2, whole(&ref_buf)),
+                (4, whole(&state)),
+                (6, whole(&out)),
             ],
         );
 
@@ -670,8 +704,8 @@ impl GpuSweep {
                     ref_data[i] = reference.image[first + i] - CENTRE;
                 }
             }
-            queue.write_buffer(&b.rays, 0, bytemuck::cast_slice(&ray_data));
-            queue.write_buffer(&b.ref_vals, 0, bytemuck::cast_slice(&ref_data));
+            queue.write_buffer(&rays_buf, 0, bytemuck::cast_slice(&ray_data));
+            queue.write_buffer(&ref_buf, 0, bytemuck::cast_slice(&ref_data));
             let p = ParamsU {
                 width,
                 warp_rows: (wy1 - wy0) as u32,
@@ -685,21 +719,29 @@ impl GpuSweep {
                 step: step as f32,
                 inv_sources: 1.0 / n_src as f32,
                 keep_cost: params.keep_cost_volume as u32,
+                span,
+                pad: [0; 3],
             };
-            queue.write_buffer(&b.params, 0, bytemuck::bytes_of(&p));
-            let (wgx, wgy) = groups_1d(n_warp as u32);
-            let tiles = (width.div_ceil(TILE), ((y1 - y0) as u32).div_ceil(TILE));
+            queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&p));
+            let warp_groups = groups_1d(n_warp as u32);
+            let wta_groups = groups_1d(n_out as u32);
+            let strips = width.div_ceil(STRIP) as u64 * ((y1 - y0) as u32).div_ceil(SEG) as u64;
             for i in 0..n_batches {
+                let nb = (cap as u32).min(depths - i * cap as u32) as u64;
+                let ncc_groups = groups_1d((nb * n_src * strips) as u32);
                 let offset = (i as u64 * self.uniform_align) as u32;
                 let mut enc = device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());
                     pass.set_pipeline(&self.warp_pipeline);
                     pass.set_bind_group(0, &warp_bg, &[offset]);
-                    pass.dispatch_workgroups(wgx, wgy, 1);
-                    pass.set_pipeline(cost_pipeline);
-                    pass.set_bind_group(0, &cost_bg, &[offset]);
-                    pass.dispatch_workgroups(tiles.0, tiles.1, 1);
+                    pass.dispatch_workgroups(warp_groups.0, warp_groups.1, 1);
+                    pass.set_pipeline(ncc_pipeline);
+                    pass.set_bind_group(0, &ncc_bg, &[offset]);
+                    pass.dispatch_workgroups(ncc_groups.0, ncc_groups.1, 1);
+                    pass.set_pipeline(&self.wta_pipeline);
+                    pass.set_bind_group(0, &wta_bg, &[offset]);
+                    pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
                 }
                 queue.submit([enc.finish()]);
             }
@@ -708,26 +750,25 @@ impl GpuSweep {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 pass.set_pipeline(&self.finalize_pipeline);
                 pass.set_bind_group(0, &finalize_bg, &[]);
-                let (gx, gy) = groups_1d(n_out as u32);
-                pass.dispatch_workgroups(gx, gy, 1);
+                pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
             }
-            enc.copy_buffer_to_buffer(&b.out, 0, &b.out_staging, 0, n_out * 8);
+            enc.copy_buffer_to_buffer(&out, 0, &out_staging, 0, n_out * 8);
             if let Some(cs) = &cost_staging {
-                enc.copy_buffer_to_buffer(&cost_buf, 0, cs, 0, depths as u64 * n_out * 4);
+                enc.copy_buffer_to_buffer(&cost_volume_buf, 0, cs, 0, depths as u64 * n_out * F);
             }
             queue.submit([enc.finish()]);
-            let res = read_back(device, &b.out_staging, 2 * n_out as usize)?;
+            let res = read_back(device, &out_staging, 2 * n_out as usize)?;
             let at = (y0 * w) as usize;
             for i in 0..n_out as usize {
                 depth_out[at + i] = res[2 * i];
                 conf_out[at + i] = res[2 * i + 1];
             }
             if let (Some(cs), Some(cv)) = (&cost_staging, cost_volume.as_mut()) {
-                let c = read_back(device, cs, depths as usize * n_out as usize)?;
+                let n_out = n_out as usize;
+                let c = read_back(device, cs, depths as usize * n_out)?;
                 for k in 0..depths as usize {
                     let dst = k * n_pix + at;
-                    cv[dst..dst + n_out as usize]
-                        .copy_from_slice(&c[k * n_out as usize..(k + 1) * n_out as usize]);
+                    cv[dst..dst + n_out].copy_from_slice(&c[k * n_out..(k + 1) * n_out]);
                 }
             }
             y0 = y1;
@@ -741,9 +782,26 @@ impl GpuSweep {
         })
     }
 
+    /// The per-batch uniforms `(k0, nb)`, one per `uniform_align` bytes.
+    fn batch_uniforms(&self, depths: u32, cap: u32) -> Vec<u8> {
+        let n_batches = depths.div_ceil(cap);
+        let mut bytes = vec![0u8; (n_batches as u64 * self.uniform_align) as usize];
+        for i in 0..n_batches {
+            let k0 = i * cap;
+            let b = BatchU {
+                k0,
+                nb: cap.min(depths - k0),
+                pad: [0; 2],
+            };
+            let at = (i as u64 * self.uniform_align) as usize;
+            bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&b));
+        }
+        bytes
+    }
+
     /// Winner-take-all, refinement and confidence on the GPU over a given cost volume,
-    /// `batch` hypotheses per dispatch — the same
-    /// shader functions [`Self::run`] uses. Returns (depth, confidence) per pixel.
+    /// `batch` hypotheses per dispatch — the same shader functions [`Self::run`] uses. Returns
+    /// (depth, confidence) per pixel.
     pub fn select_from_costs(
         &self,
         device: &wgpu::Device,
@@ -762,7 +820,7 @@ impl GpuSweep {
             return Err(SweepError::Batch(batch));
         }
         let limit = self.max_binding(device);
-        if costs.len() as u64 * 4 > limit || pixels as u64 * 24 > limit {
+        if costs.len() as u64 * F > limit || pixels as u64 * 24 > limit {
             return Err(SweepError::TooLarge(format!(
                 "a cost volume of {} bytes exceeds one storage binding ({limit})",
                 costs.len() * 4
@@ -786,6 +844,8 @@ impl GpuSweep {
                 step: step as f32,
                 inv_sources: 1.0,
                 keep_cost: 0,
+                span: 1,
+                pad: [0; 3],
             };
             let init = |label: &str, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -799,18 +859,11 @@ impl GpuSweep {
                 bytemuck::bytes_of(&p),
                 wgpu::BufferUsages::UNIFORM,
             );
-            let mut batch_bytes = vec![0u8; (n_batches as u64 * self.uniform_align) as usize];
-            for i in 0..n_batches {
-                let k0 = i * cap;
-                let b = BatchU {
-                    k0,
-                    nb: cap.min(depths - k0),
-                    pad: [0; 2],
-                };
-                let at = (i as u64 * self.uniform_align) as usize;
-                batch_bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&b));
-            }
-            let batches = init("select batches", &batch_bytes, wgpu::BufferUsages::UNIFORM);
+            let batches = init(
+                "select batches",
+                &self.batch_uniforms(depths, cap),
+                wgpu::BufferUsages::UNIFORM,
+            );
             let costs_buf = init(
                 "select costs",
                 bytemuck::cast_slice(costs),
@@ -889,18 +942,23 @@ impl GpuSweep {
         })
     }
 
-    /// Test hook: projects `points` (xyz, warm-start crossing or negative) into `cam` with the
-    /// shader's `project` function; returns (u, v, crossing_r, ok).
+    /// Test hook: runs `entry` ("project_points" or "warp_points") of `warp.wgsl` for `cam` over
+    /// `points` with a uniform whose `span`, `lo` and `step` are given; returns its output.
     #[cfg(test)]
-    pub(crate) fn project_points(
+    pub(crate) fn test_points(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
+        entry: &str,
         cam: &Camera<f64>,
         points: &[[f32; 4]],
+        span_lo_step: (u32, f32, f32),
     ) -> Result<Vec<[f32; 4]>, SweepError> {
+        let (pipeline, n_out) = match entry {
+            "project_points" => (&self.project_pipeline, points.len()),
+            _ => (&self.warp_points_pipeline, points.len() / 2),
+        };
         scoped(device, || {
-            let cams = [SrcCamU::new(cam, 0)];
             let init = |contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: None,
@@ -908,9 +966,29 @@ impl GpuSweep {
                     usage,
                 })
             };
-            let cam_buf = init(bytemuck::cast_slice(&cams), wgpu::BufferUsages::STORAGE);
+            let p = ParamsU {
+                width: 1,
+                warp_rows: 1,
+                band_rows: 1,
+                halo_top: 0,
+                n_sources: 1,
+                depths: 2,
+                n_warp: 1,
+                n_out: 1,
+                lo: span_lo_step.1,
+                step: span_lo_step.2,
+                inv_sources: 1.0,
+                keep_cost: 0,
+                span: span_lo_step.0,
+                pad: [0; 3],
+            };
+            let params_buf = init(bytemuck::bytes_of(&p), wgpu::BufferUsages::UNIFORM);
+            let cam_buf = init(
+                bytemuck::cast_slice(&[SrcCamU::new(cam, 0)]),
+                wgpu::BufferUsages::STORAGE,
+            );
             let pts = init(bytemuck::cast_slice(points), wgpu::BufferUsages::STORAGE);
-            let size = (points.len() * 16) as u64;
+            let size = (n_out * 16) as u64;
             let out = device.create_buffer(&wgpu::BufferDescriptor {
                 label: None,
                 size,
@@ -925,23 +1003,24 @@ impl GpuSweep {
             });
             let bg = bind(
                 device,
-                &self.project_layout,
+                &self.test_layout,
                 &[
-                    (3, cam_buf.as_entire_binding()),
-                    (7, pts.as_entire_binding()),
-                    (8, out.as_entire_binding()),
+                    (0, whole(&params_buf)),
+                    (3, whole(&cam_buf)),
+                    (7, whole(&pts)),
+                    (8, whole(&out)),
                 ],
             );
             let mut enc = device.create_command_encoder(&Default::default());
             {
                 let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.project_pipeline);
+                pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &bg, &[]);
-                pass.dispatch_workgroups((points.len() as u32).div_ceil(WG1), 1, 1);
+                pass.dispatch_workgroups((n_out as u32).div_ceil(WG1), 1, 1);
             }
             enc.copy_buffer_to_buffer(&out, 0, &staging, 0, size);
             queue.submit([enc.finish()]);
-            let v = read_back(device, &staging, points.len() * 4)?;
+            let v = read_back(device, &staging, n_out * 4)?;
             Ok(v.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect())
         })
     }
@@ -951,6 +1030,26 @@ impl GpuSweep {
 mod tests {
     use super::*;
     use aquamvs_camera::Rig;
+
+    /// The unrolled NCC shader validates with naga for every window size.
+    #[test]
+    fn generated_ncc_shaders_validate() {
+        for window in (3..=SweepParams::MAX_WINDOW).step_by(2) {
+            let src = ncc_source(window).unwrap();
+            assert!(
+                !src.contains("{ // unroll"),
+                "window {window}: a loop was left rolled"
+            );
+            let module = naga::front::wgsl::parse_str(&src)
+                .unwrap_or_else(|e| panic!("window {window}: {}", e.emit_to_string(&src)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::all(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("window {window}: {}", e.emit_to_string(&src)));
+        }
+    }
 
     /// The shader's refractive projection (f32, fixed Newton steps) agrees with the f64 camera
     /// model to < 1e-3 px, from the pinhole guess (cold) and from a neighbouring hypothesis's
@@ -987,7 +1086,14 @@ mod tests {
                 }
             }
             let got = sweep
-                .project_points(&ctx.device, &ctx.queue, cam, &pts)
+                .test_points(
+                    &ctx.device,
+                    &ctx.queue,
+                    "project_points",
+                    cam,
+                    &pts,
+                    (1, 0.0, 0.0),
+                )
                 .unwrap();
             let mut worst = 0.0f64;
             for (g, w) in got.iter().zip(&want) {
@@ -1000,6 +1106,66 @@ mod tests {
                 pts.len()
             );
             assert!(worst < 1e-3, "source {src}: {worst} px");
+        }
+    }
+
+    /// The warp's segment interpolation (anchors + quadratic) agrees with exact `f64`
+    /// projections to < 1e-3 px at every hypothesis, for the span `warp_span` picks.
+    #[test]
+    fn interpolated_warp_matches_f64_camera() {
+        let Some(ctx) = aquamvs_gpu::GpuContext::for_tests(&Default::default())
+            .expect("no GPU adapter (CI=true: GPU tests must not be skipped)")
+        else {
+            return;
+        };
+        let sweep = GpuSweep::new(&ctx.device).unwrap();
+        let rig = Rig::reference(640, 480).unwrap();
+        let reference = &rig.cameras[0];
+        let range = crate::depth_range_from_z(reference, 1.168, 1.188, 0.03).unwrap();
+        for depths in [32u32, 64, 128] {
+            let step = (range.1 as f64 - range.0 as f64) / (depths as f64 - 1.0);
+            let srcs: Vec<_> = rig.sources(0, 5).iter().map(|&i| &rig.cameras[i]).collect();
+            let span = crate::warp_span(reference, &srcs, depths, range);
+            assert!(span >= 4, "{depths} depths: span {span}");
+            for cam in &srcs {
+                let mut pts = Vec::new();
+                let mut want = Vec::new();
+                for v in (0..480).step_by(53) {
+                    for u in (0..640).step_by(71) {
+                        let ray = reference.cast_ray(u as f64, v as f64).unwrap();
+                        for k in 0..depths {
+                            let d = range.0 as f64 + k as f64 * step;
+                            let Some(exact) = cam.project(&ray.at(d)) else {
+                                continue;
+                            };
+                            let (o, dir) = (ray.origin, ray.direction);
+                            pts.push([o.x as f32, o.y as f32, o.z as f32, k as f32]);
+                            pts.push([dir.x as f32, dir.y as f32, dir.z as f32, 0.0]);
+                            want.push(exact.pixel);
+                        }
+                    }
+                }
+                let got = sweep
+                    .test_points(
+                        &ctx.device,
+                        &ctx.queue,
+                        "warp_points",
+                        cam,
+                        &pts,
+                        (span, range.0, step as f32),
+                    )
+                    .unwrap();
+                let mut worst = 0.0f64;
+                for (g, w) in got.iter().zip(&want) {
+                    assert_eq!(g[3], 1.0);
+                    worst = worst.max((g[0] as f64 - w.x).hypot(g[1] as f64 - w.y));
+                }
+                eprintln!(
+                    "{depths} depths, span {span}, {}: worst {worst:.2e} px",
+                    cam.name
+                );
+                assert!(worst < 1e-3, "{}: {worst} px", cam.name);
+            }
         }
     }
 }

@@ -15,21 +15,31 @@
 //! (see [`select::refine_offset`] and [`select::confidence`]).
 //!
 //! Design decisions:
-//! - **Depth batching is real.** One GPU dispatch pair (warp, then cost) handles `batch`
-//!   hypotheses: the reference rays, the surface crossings of the previous hypothesis (the
-//!   Newton warm start), the reference image tile and the winner-take-all state are loaded once
-//!   per batch, and each batch is one command buffer. The running winner-take-all means the
-//!   cost volume is never stored unless asked for ([`SweepParams::keep_cost_volume`]).
-//!   Every hypothesis goes through the same arithmetic whatever the batch size, so **results are
+//! - **Depth batching is real.** Per batch of `batch` hypotheses: one command buffer with three
+//!   dispatches. `warp` loads each reference ray and reference value once and warps every
+//!   source at all the batch's hypotheses; `ncc` computes the masked NCC of every (hypothesis,
+//!   source, pixel); `wta` loads each pixel's winner-take-all state once, takes the batch's
+//!   hypotheses in depth order and stores it back. The running winner-take-all means the cost
+//!   volume is never stored unless asked for ([`SweepParams::keep_cost_volume`]). Every
+//!   hypothesis goes through the same arithmetic whatever the batch size, so **results are
 //!   bitwise identical for every batch size**.
-//! - Window sums are separable box sums (sliding along rows in workgroup memory, then columns)
-//!   of the six masked moments `m, m·r, m·r², m·s, m·s², m·r·s`.
-//! - The GPU warp is `f32`: the surface crossing starts from the pinhole guess with a few
-//!   safeguarded Newton steps at the first hypothesis, then from the previous hypothesis's
-//!   crossing with two steps (error well below 1e-3 px). The CPU reference is `f64` and uses
-//!   [`aquamvs_camera::Camera::project_from`] (solved to convergence).
-//! - Images taller than one storage binding allows are swept in row bands (with a window halo);
-//!   each source image must fit in one binding.
+//! - The GPU warp projects exactly (surface crossing by Newton's method in `f32`) only at
+//!   anchors, the ends and middle of segments of [`warp_span`] hypotheses aligned to multiples of
+//!   the span, and interpolates the camera-frame vector of the crossing quadratically in between;
+//!   the span is the longest whose interpolation error, measured in `f64` before the sweep, stays
+//!   below 2e-4 px. The batch's hypotheses share these anchors, which is most of the saving of
+//!   batching on a CPU-like adapter. The CPU reference is `f64` and projects every sample exactly
+//!   with [`aquamvs_camera::Camera::project_from`].
+//! - Window sums are sliding box sums of the six masked moments `m, m·r, m·r², m·s, m·s², m·r·s`,
+//!   kept in registers by each invocation of `ncc` while it walks down a strip of columns (no
+//!   workgroup memory, no barriers: both are slow on llvmpipe). The host unrolls the shader's
+//!   marked loops for the chosen window so that its arrays are registers.
+//! - Samples travel between the shaders as 16-bit fixed-point codes (1.5e-5 grey levels, far
+//!   below 8-bit image quantisation); the source images are uploaded as 16-bit texel quads so a
+//!   bilinear sample is one load.
+//! - Images taller than one storage binding allows are swept in row bands (with a window halo)
+//!   made of whole `ncc` segments, so tiling does not change the results either; the source
+//!   images (as texel quads) must fit in one binding.
 //!
 //! What it does not do: no file I/O, no adapter selection (pass a `wgpu::Device` and `Queue`;
 //! see `aquamvs_gpu`), no depth-map filtering or fusion.
@@ -52,10 +62,11 @@ mod cpu;
 mod gpu;
 mod rays;
 pub mod select;
+mod unroll;
 
 pub use cpu::sweep_cpu;
 pub use gpu::{GpuSweep, GpuSweepOptions};
-pub use rays::depth_range_from_z;
+pub use rays::{depth_range_from_z, warp_span};
 
 use aquamvs_camera::Camera;
 
@@ -187,9 +198,10 @@ impl View<'_> {
                 self.camera.name
             )));
         }
-        if let Some(i) = self.image.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = self.image.iter().position(|v| !(0.0..=1.0).contains(v)) {
             return Err(err(format!(
-                "value at row {}, column {} is not finite",
+                "value {} at row {}, column {} is not a grey value in [0, 1]",
+                self.image[i],
                 i / w,
                 i % w
             )));

@@ -1,14 +1,21 @@
 // Refractive warp of the source images onto the reference rays, for a batch of depth hypotheses.
 //
 // One invocation per reference pixel of the band's warp region (band rows plus the window halo).
-// It loads its ray once, then for each source walks the batch's hypotheses in depth order: the
-// point at ray depth d is projected into the source (surface crossing by Newton's method, warm
-// started from the previous hypothesis's crossing, which is kept in `crossing` between batches so
-// every batch size does the same arithmetic) and sampled bilinearly.
+// It loads its ray and reference value once per batch. The hypotheses are grouped in segments of
+// G (= P.span) consecutive hypotheses, aligned to multiples of G whatever the batch: for each
+// segment the exact refractive projection (surface crossing by Newton's method) is computed at
+// three anchors (the segment's start, middle and end), and the camera-frame vector of the surface
+// crossing, p_cam = R (q - C), is interpolated quadratically between them for every hypothesis of
+// the segment. The host picks G so that this interpolation stays far below 1e-3 px (it measures
+// it); a batch of B hypotheses shares the anchors, so batches pay for about 2 exact projections
+// per G hypotheses instead of one per hypothesis. Every hypothesis is computed from its own
+// segment's anchors, so the result does not depend on the batch size.
 //
-// Output: warped[(b * n_sources + s) * n_warp + p] = sample - 0.5, or INVALID (-8) when the ray,
-// the projection or the bilinear footprint is missing (outside the image is invalid, never 0).
-// NaN is never used inside the shaders (compilers may assume it away).
+// Output per (hypothesis b, source s, pixel p): two 16-bit codes, sample | reference << 16, each
+// 1 + round(value * 65534) for a grey value in [0, 1], and 0 when missing (no ray, no projection,
+// outside the source image: invalid, never 0 grey). NaN is never used inside the shaders
+// (compilers may assume it away). The source images come as 16-bit texel quads: for pixel (x, y)
+// the codes of (x, y), (x+1, y), (x, y+1), (x+1, y+1), so a bilinear sample is one load.
 
 struct Params {
     width: u32,       // reference image width
@@ -23,6 +30,10 @@ struct Params {
     step: f32,        // hypothesis spacing, metres
     inv_sources: f32,
     keep_cost: u32,
+    span: u32,        // G: hypotheses per interpolation segment (1 = exact at every hypothesis)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct Batch {
@@ -45,32 +56,28 @@ struct SrcCam {
 }
 
 const INVALID: f32 = -8.0;
-const CENTRE: f32 = 0.5;
-// Newton steps for the surface crossing: from the pinhole guess, and from a nearby crossing.
-const COLD_STEPS: u32 = 5u;
-const WARM_STEPS: u32 = 2u;
+// Newton steps for the surface crossing from the paraxial guess (converged to < 1e-4 px).
+const NEWTON_STEPS: u32 = 4u;
+const TEXEL_SCALE: f32 = 1.0 / 65535.0;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<uniform> B: Batch;
 @group(0) @binding(2) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
 @group(0) @binding(3) var<storage, read> cams: array<SrcCam>;
-@group(0) @binding(4) var<storage, read> src_img: array<f32>;
-@group(0) @binding(5) var<storage, read_write> warped: array<f32>;
-@group(0) @binding(6) var<storage, read_write> crossing: array<f32>;  // n_sources * n_warp
-// Test entry point only.
+@group(0) @binding(4) var<storage, read> src_img: array<vec2<u32>>;  // texel quads, 16-bit codes
+@group(0) @binding(5) var<storage, read_write> warped: array<u32>;    // nb * n_sources * n_warp
+@group(0) @binding(6) var<storage, read> ref_vals: array<f32>;       // n_warp, centred or INVALID
+// Test entry points only.
 @group(0) @binding(7) var<storage, read> points_in: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> points_out: array<vec4<f32>>;
 
-// Projects the underwater point `pt` into `cam`. Returns (u, v, crossing_r, ok): the recorded
-// (distorted) pixel, the horizontal distance of the surface crossing from the camera centre, and
-// 1 when the projection exists. `guess` is a previous crossing (or negative for none).
-fn project(cam: SrcCam, pt: vec3<f32>, guess: f32) -> vec4<f32> {
-    let wz = cam.center.w;
-    let h_c = wz - cam.center.z;
-    let h_q = pt.z - wz;
-    if (!(h_q > 0.0)) {
-        return vec4<f32>(0.0, 0.0, guess, 0.0);
-    }
+// The surface crossing of the underwater point `pt` seen from `cam`: returns (p_cam, ok) with
+// p_cam = R (q - C); ok = 0 when there is none (point not below the surface). Newton's method on
+// Snell's law in the vertical plane, NEWTON_STEPS steps from the paraxial guess; a function of
+// `pt` alone, so every anchor is the same whichever batch computes it.
+fn crossing(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
+    let h_c = cam.center.w - cam.center.z;
+    let h_q = pt.z - cam.center.w;
     let dx = pt.x - cam.center.x;
     let dy = pt.y - cam.center.y;
     let r_q = sqrt(dx * dx + dy * dy);
@@ -78,14 +85,9 @@ fn project(cam: SrcCam, pt: vec3<f32>, guess: f32) -> vec4<f32> {
     let nw = cam.extra.z;
     let hc2 = h_c * h_c;
     let hq2 = h_q * h_q;
-    var r = guess;
-    var steps = WARM_STEPS;
-    if (!(guess > 0.0 && guess < r_q)) {
-        r = r_q * h_c / (h_c + h_q);
-        steps = COLD_STEPS;
-    }
-    // Snell in the vertical plane: f(r) = na r/|a| - nw (r_q - r)/|b| = 0, f increasing.
-    for (var i = 0u; i < steps; i++) {
+    // f(r) = na r/|a| - nw (r_q - r)/|b| = 0, f increasing; paraxial guess sin ~ tan.
+    var r = r_q * nw * h_c / (na * h_q + nw * h_c);
+    for (var i = 0u; i < NEWTON_STEPS; i++) {
         let a2 = r * r + hc2;
         let a = sqrt(a2);
         let wv = r_q - r;
@@ -95,19 +97,67 @@ fn project(cam: SrcCam, pt: vec3<f32>, guess: f32) -> vec4<f32> {
         let df = na * hc2 / (a2 * a) + nw * hq2 / (b2 * b);
         r = clamp(r - f / df, 0.0, r_q);
     }
-    var ux = 0.0;
-    var uy = 0.0;
+    var u = vec2<f32>(0.0);
     if (r_q > 0.0) {
-        ux = dx / r_q;
-        uy = dy / r_q;
+        u = vec2<f32>(dx, dy) / r_q;
     }
-    // p_cam = R (q - C) with q - C = (ux r, uy r, h_c).
-    let pc = r * (ux * cam.col0.xyz + uy * cam.col1.xyz) + h_c * cam.col2.xyz;
+    // q - C = (ux r, uy r, h_c).
+    let pc = r * (u.x * cam.col0.xyz + u.y * cam.col1.xyz) + h_c * cam.col2.xyz;
+    return vec4<f32>(pc, select(0.0, 1.0, h_q > 0.0));
+}
+
+// Two crossings at once (independent, so their Newton steps overlap): the same arithmetic as
+// `crossing` for pa and pb.
+struct Pair {
+    a: vec4<f32>,
+    b: vec4<f32>,
+}
+
+fn crossing2(cam: SrcCam, pa: vec3<f32>, pb: vec3<f32>) -> Pair {
+    let h_c = cam.center.w - cam.center.z;
+    let h_q = vec2<f32>(pa.z, pb.z) - cam.center.w;
+    let dx = vec2<f32>(pa.x, pb.x) - cam.center.x;
+    let dy = vec2<f32>(pa.y, pb.y) - cam.center.y;
+    let r_q = sqrt(dx * dx + dy * dy);
+    let na = cam.extra.y;
+    let nw = cam.extra.z;
+    let hc2 = h_c * h_c;
+    let hq2 = h_q * h_q;
+    var r = r_q * nw * h_c / (na * h_q + nw * h_c);
+    for (var i = 0u; i < NEWTON_STEPS; i++) {
+        let a2 = r * r + hc2;
+        let a = sqrt(a2);
+        let wv = r_q - r;
+        let b2 = wv * wv + hq2;
+        let b = sqrt(b2);
+        let f = na * r / a - nw * wv / b;
+        let df = na * hc2 / (a2 * a) + nw * hq2 / (b2 * b);
+        r = clamp(r - f / df, vec2<f32>(0.0), r_q);
+    }
+    var ua = vec2<f32>(0.0);
+    var ub = vec2<f32>(0.0);
+    if (r_q.x > 0.0) {
+        ua = vec2<f32>(dx.x, dy.x) / r_q.x;
+    }
+    if (r_q.y > 0.0) {
+        ub = vec2<f32>(dx.y, dy.y) / r_q.y;
+    }
+    let pca = r.x * (ua.x * cam.col0.xyz + ua.y * cam.col1.xyz) + h_c * cam.col2.xyz;
+    let pcb = r.y * (ub.x * cam.col0.xyz + ub.y * cam.col1.xyz) + h_c * cam.col2.xyz;
+    return Pair(
+        vec4<f32>(pca, select(0.0, 1.0, h_q.x > 0.0)),
+        vec4<f32>(pcb, select(0.0, 1.0, h_q.y > 0.0)),
+    );
+}
+
+// Camera-frame vector -> recorded (distorted) pixel; (u, v, ok).
+fn to_pixel(cam: SrcCam, pc: vec3<f32>) -> vec3<f32> {
     if (!(pc.z > 0.0)) {
-        return vec4<f32>(0.0, 0.0, r, 0.0);
+        return vec3<f32>(0.0, 0.0, 0.0);
     }
-    var x = pc.x / pc.z;
-    var y = pc.y / pc.z;
+    let iz = 1.0 / pc.z;
+    var x = pc.x * iz;
+    var y = pc.y * iz;
     if (cam.extra.w > 0.5) {
         let k1 = cam.dist0.x;
         let k2 = cam.dist0.y;
@@ -121,12 +171,10 @@ fn project(cam: SrcCam, pt: vec3<f32>, guess: f32) -> vec4<f32> {
         x = xd;
         y = yd;
     }
-    let u = cam.intr.x * x + cam.extra.x * y + cam.intr.z;
-    let v = cam.intr.y * y + cam.intr.w;
-    return vec4<f32>(u, v, r, 1.0);
+    return vec3<f32>(cam.intr.x * x + cam.extra.x * y + cam.intr.z, cam.intr.y * y + cam.intr.w, 1.0);
 }
 
-// Bilinear sample of a source image, centred; INVALID unless 0 <= u <= w-1 and 0 <= v <= h-1.
+// Bilinear sample of a source image in [0, 1]; negative unless 0 <= u <= w-1 and 0 <= v <= h-1.
 fn sample_src(cam: SrcCam, u: f32, v: f32) -> f32 {
     let w = cam.dims.x;
     let h = cam.dims.y;
@@ -135,18 +183,40 @@ fn sample_src(cam: SrcCam, u: f32, v: f32) -> f32 {
     }
     let x0 = min(u32(u), w - 1u);
     let y0 = min(u32(v), h - 1u);
-    let x1 = min(x0 + 1u, w - 1u);
-    let y1 = min(y0 + 1u, h - 1u);
     let fx = u - f32(x0);
     let fy = v - f32(y0);
-    let base = cam.dims.z;
-    let a = src_img[base + y0 * w + x0];
-    let b = src_img[base + y0 * w + x1];
-    let c = src_img[base + y1 * w + x0];
-    let d = src_img[base + y1 * w + x1];
+    let q = src_img[cam.dims.z + y0 * w + x0];
+    let a = f32(q.x & 0xffffu) * TEXEL_SCALE;
+    let b = f32(q.x >> 16u) * TEXEL_SCALE;
+    let c = f32(q.y & 0xffffu) * TEXEL_SCALE;
+    let d = f32(q.y >> 16u) * TEXEL_SCALE;
     let top = a + (b - a) * fx;
     let bottom = c + (d - c) * fx;
-    return top + (bottom - top) * fy - CENTRE;
+    return top + (bottom - top) * fy;
+}
+
+// 16-bit code of a grey value in [0, 1]: 1 + round(v * 65534); 0 for a missing value.
+fn code16(v: f32) -> u32 {
+    if (!(v >= 0.0)) {
+        return 0u;
+    }
+    return u32(min(v, 1.0) * 65534.0 + 1.5);
+}
+
+// Ray depth of half-hypothesis index h2 (hypothesis h2 / 2).
+fn depth_half(h2: u32) -> f32 {
+    return P.lo + P.step * (f32(h2) * 0.5);
+}
+
+// p_cam at hypothesis G j + i (0 <= i < G) by quadratic (Lagrange) interpolation between the
+// anchors at hypotheses G j, G j + G/2 and G (j + 1); w = ok.
+fn interpolate(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, i: u32) -> vec4<f32> {
+    let t = f32(2u * i) / f32(P.span);     // 0 <= t < 2; anchors at t = 0, 1, 2
+    let l0 = 0.5 * (t - 1.0) * (t - 2.0);
+    let l1 = t * (2.0 - t);
+    let l2 = 0.5 * t * (t - 1.0);
+    let pc = l0 * a0.xyz + l1 * a1.xyz + l2 * a2.xyz;
+    return vec4<f32>(pc, a0.w * a1.w * a2.w);
 }
 
 @compute @workgroup_size(64)
@@ -156,39 +226,83 @@ fn warp(@builtin(global_invocation_id) gid: vec3<u32>,
     if (p >= P.n_warp) {
         return;
     }
-    let o = rays[2u * p];
+    let o4 = rays[2u * p];
+    let o = o4.xyz;
     let dir = rays[2u * p + 1u].xyz;
-    let ray_ok = o.w > 0.5;
+    let ray_ok = o4.w > 0.5;
+    let ref_code = code16(ref_vals[p] + 0.5) << 16u;
+    let g = P.span;
+    let k_end = B.k0 + B.nb;
     for (var s = 0u; s < P.n_sources; s++) {
         let cam = cams[s];
-        var r = -1.0;
-        if (B.k0 > 0u) {
-            r = crossing[s * P.n_warp + p];
-        }
-        for (var b = 0u; b < B.nb; b++) {
-            var val = INVALID;
-            if (ray_ok) {
-                let d = P.lo + f32(B.k0 + b) * P.step;
-                let pr = project(cam, o.xyz + d * dir, r);
-                if (pr.w > 0.5) {
-                    r = pr.z;
-                    val = sample_src(cam, pr.x, pr.y);
-                }
+        var k = B.k0;
+        var j = k / g;
+        // Anchor at the start of the first segment; then two new anchors per segment (the end
+        // of one segment is the start of the next).
+        var a0 = crossing(cam, o + depth_half(2u * g * j) * dir);
+        loop {
+            if (k >= k_end) {
+                break;
             }
-            warped[(b * P.n_sources + s) * P.n_warp + p] = val;
+            let pair = crossing2(cam, o + depth_half(2u * g * j + g) * dir,
+                                 o + depth_half(2u * g * j + 2u * g) * dir);
+            let seg_end = min(g * (j + 1u), k_end);
+            for (; k < seg_end; k++) {
+                var val = INVALID;
+                let pc = interpolate(a0, pair.a, pair.b, k - g * j);
+                if (ray_ok && pc.w > 0.5) {
+                    let px = to_pixel(cam, pc.xyz);
+                    if (px.z > 0.5) {
+                        val = sample_src(cam, px.x, px.y);
+                    }
+                }
+                warped[((k - B.k0) * P.n_sources + s) * P.n_warp + p] = code16(val) | ref_code;
+            }
+            a0 = pair.b;
+            j += 1u;
         }
-        crossing[s * P.n_warp + p] = r;
     }
 }
 
-// Test entry point: projects points_in[i].xyz into cams[0], warm-started from points_in[i].w
-// (negative: cold start). Writes (u, v, crossing_r, ok).
+// Test entry point: projects points_in[i].xyz into cams[0] (exact crossing, Newton from the
+// paraxial guess). Writes (u, v, 0, ok).
 @compute @workgroup_size(64)
 fn project_points(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= arrayLength(&points_in)) {
         return;
     }
-    let q = points_in[i];
-    points_out[i] = project(cams[0], q.xyz, q.w);
+    let c = crossing(cams[0], points_in[i].xyz);
+    var out = vec4<f32>(0.0);
+    if (c.w > 0.5) {
+        let px = to_pixel(cams[0], c.xyz);
+        out = vec4<f32>(px.x, px.y, 0.0, px.z);
+    }
+    points_out[i] = out;
+}
+
+// Test entry point: the warp's interpolated pixel. points_in holds pairs (origin, k) and
+// (direction, 0) of rays; writes (u, v, 0, ok) for hypothesis k of cams[0] with the P.span
+// segments of the uniform P.
+@compute @workgroup_size(64)
+fn warp_points(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (2u * i + 1u >= arrayLength(&points_in)) {
+        return;
+    }
+    let o = points_in[2u * i];
+    let dir = points_in[2u * i + 1u].xyz;
+    let k = u32(o.w);
+    let g = P.span;
+    let j = k / g;
+    let a0 = crossing(cams[0], o.xyz + depth_half(2u * g * j) * dir);
+    let pair = crossing2(cams[0], o.xyz + depth_half(2u * g * j + g) * dir,
+                         o.xyz + depth_half(2u * g * j + 2u * g) * dir);
+    let pc = interpolate(a0, pair.a, pair.b, k - g * j);
+    var out = vec4<f32>(0.0);
+    if (pc.w > 0.5) {
+        let px = to_pixel(cams[0], pc.xyz);
+        out = vec4<f32>(px.x, px.y, 0.0, px.z);
+    }
+    points_out[i] = out;
 }
