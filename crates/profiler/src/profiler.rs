@@ -120,9 +120,11 @@ pub(crate) struct PassRecord {
 /// one submission ahead — so on such a driver `end` returns when the queue takes the end
 /// timestamp, as the stage's own next submission would. The scope's CPU end is taken before.)
 ///
-/// **Cost:** a GPU scope is two tiny submissions, about 70 µs per begin + end on lavapipe on an
-/// idle 2-core machine (`cargo bench -p aquamvs-profiler --bench overhead`); a cpu-only scope
-/// is a few µs (mostly reading `/proc/self/status`).
+/// **Cost:** a GPU scope is two tiny submissions: 70–180 µs per begin + end on lavapipe on a
+/// 2-core machine, depending on its load (`cargo bench -p aquamvs-profiler --bench overhead`),
+/// i.e. under 3 % for GPU scopes of about 10 ms or more (measured +0.4 % with 10 ms scopes,
+/// +7 % with 2.5 ms ones); a CPU-only scope costs ~6 µs (mostly reading `/proc/self/status`).
+/// Time finer GPU work with [`pass_timestamps`](Self::pass_timestamps) instead.
 pub struct Profiler {
     id: u64,
     epoch: Instant,
