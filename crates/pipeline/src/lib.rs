@@ -20,6 +20,27 @@
 //! coordinates**. Depth maps hold **ray depth** (metres along the refracted ray from its
 //! water-surface crossing), NaN where invalid.
 //!
+//! Design decisions:
+//! - Sparse matching does not match keypoint to keypoint: a 30° baseline rotates and
+//!   foreshortens patches too much for plain descriptors. Each reference keypoint's window is
+//!   warped along its **refractive epipolar curve** (the projections of its ray at every ray
+//!   depth) into each source and scored by NCC; the best peak must beat the second by a ratio
+//!   test and survive the reverse search (mutual check). The resulting pixels are triangulated
+//!   from all matched views at once, so the reprojection filter sees disagreements.
+//! - Fusion counts *other* views that agree; AquaMVS's 3 is kept (see
+//!   [`FusionOptions::min_agreeing_views`]).
+//! - The surface is a height field because the scene is seen from above; empty cells stay
+//!   holes.
+//!
+//! ```
+//! use aquamvs_pipeline::{SurfaceOptions, height_field_surface};
+//! // A 2 cm square of a plane at Z = 1.2 m, one point per millimetre.
+//! let pts: Vec<[f64; 3]> = (0..400).map(|i| [0.001 * (i % 20) as f64, 0.001 * (i / 20) as f64, 1.2]).collect();
+//! let mesh = height_field_surface(&pts, &SurfaceOptions::default()).unwrap();
+//! assert!(!mesh.faces.is_empty());
+//! assert!(mesh.vertices.iter().all(|v| v[2] == 1.2));
+//! ```
+//!
 //! What this crate does not do: no file I/O (the `io` crate and `xtask` do that), no adapter
 //! selection (callers pass `&wgpu::Device, &wgpu::Queue`), no learned features.
 
