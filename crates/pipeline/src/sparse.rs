@@ -655,10 +655,11 @@ pub fn depth_ranges(
                 return None;
             }
             depths.sort_by(f64::total_cmp);
-            let lo = quantile(&depths, quantiles.0) - margin;
-            let hi = quantile(&depths, quantiles.1) + margin;
+            let lo = (quantile(&depths, quantiles.0) - margin).max(1e-4);
+            // A sweep needs a non-empty interval even when every point has one depth.
+            let hi = (quantile(&depths, quantiles.1) + margin).max(lo + 1e-3);
             Some(DepthRange {
-                min: lo.max(1e-4) as f32,
+                min: lo as f32,
                 max: hi as f32,
                 points: depths.len(),
             })
