@@ -15,7 +15,7 @@ use crate::{CENTRE, INVALID, SweepError, SweepOutput, SweepParams, View, check_i
 const STRIP: u32 = 16;
 /// Output rows per segment of the NCC shader (must match `SEG` in `ncc.wgsl`); row bands are
 /// multiples of it so that tiling does not change any sum.
-const SEG: u32 = 32;
+const SEG: u32 = 64;
 /// Workgroup size of the one-dimensional shaders.
 const WG1: u32 = 64;
 /// Largest storage binding used by default, even where the device allows more.
@@ -460,6 +460,44 @@ impl GpuSweep {
         }
     }
 
+    /// Output rows per band for a `width × height` reference and `n_sources` sources: as many
+    /// as keep every band buffer within one storage binding (the option's or the device's
+    /// limit), in whole NCC segments of 64 rows unless one band holds the whole image.
+    pub fn band_rows(
+        &self,
+        device: &wgpu::Device,
+        width: u32,
+        height: u32,
+        n_sources: usize,
+        params: &SweepParams,
+    ) -> Result<u32, SweepError> {
+        let (w, h) = (width as u64, height as u64);
+        let half = (params.window / 2) as u64;
+        let cap = params.batch.min(params.depths) as u64;
+        let n_src = n_sources as u64;
+        let budget = self.max_binding(device);
+        let warp_row_bytes = (cap * n_src * w * F).max(w * 32);
+        let mut out_row_bytes = (cap * n_src * w * F).max(w * 24);
+        if params.keep_cost_volume {
+            out_row_bytes = out_row_bytes.max(params.depths as u64 * w * F);
+        }
+        let rows_by_warp = (budget / warp_row_bytes).saturating_sub(2 * half);
+        let rows_by_out = budget / out_row_bytes;
+        let mut band_rows = rows_by_warp.min(rows_by_out);
+        if band_rows < h && band_rows >= SEG as u64 {
+            band_rows -= band_rows % SEG as u64;
+        }
+        if band_rows == 0 {
+            return Err(SweepError::TooLarge(format!(
+                "one {w}-pixel row with its {}-row halo needs {} bytes per binding at batch {cap} \
+                 with {n_src} sources, more than {budget}; lower the batch",
+                2 * half,
+                warp_row_bytes * (1 + 2 * half)
+            )));
+        }
+        Ok(band_rows.min(h) as u32)
+    }
+
     /// Runs the sweep of `reference` against `sources`. See the crate documentation for the
     /// algorithm; results are identical for every `params.batch`.
     pub fn run(
@@ -537,28 +575,7 @@ impl GpuSweep {
             );
         }
 
-        // Row bands: every band buffer must fit in one binding; bands are whole NCC segments.
-        let budget = self.max_binding(device);
-        let warp_row_bytes = (cap * n_src * w * F).max(w * 32);
-        let mut out_row_bytes = (cap * n_src * w * F).max(w * 24);
-        if params.keep_cost_volume {
-            out_row_bytes = out_row_bytes.max(depths as u64 * w * F);
-        }
-        let rows_by_warp = (budget / warp_row_bytes).saturating_sub(2 * half);
-        let rows_by_out = budget / out_row_bytes;
-        let mut band_rows = rows_by_warp.min(rows_by_out);
-        if band_rows < h && band_rows >= SEG as u64 {
-            band_rows -= band_rows % SEG as u64;
-        }
-        let band_rows = band_rows.min(h);
-        if band_rows == 0 {
-            return Err(SweepError::TooLarge(format!(
-                "one {w}-pixel row with its {}-row halo needs {} bytes per binding at batch {cap} \
-                 with {n_src} sources, more than {budget}; lower the batch",
-                2 * half,
-                warp_row_bytes * (1 + 2 * half)
-            )));
-        }
+        let band_rows = self.band_rows(device, width, height, sources.len(), params)? as u64;
         let max_warp_rows = (band_rows + 2 * half).min(h);
         let n_warp_max = max_warp_rows * w;
         let n_out_max = band_rows * w;
@@ -733,15 +750,30 @@ impl GpuSweep {
                 let mut enc = device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());
-                    pass.set_pipeline(&self.warp_pipeline);
-                    pass.set_bind_group(0, &warp_bg, &[offset]);
-                    pass.dispatch_workgroups(warp_groups.0, warp_groups.1, 1);
-                    pass.set_pipeline(ncc_pipeline);
-                    pass.set_bind_group(0, &ncc_bg, &[offset]);
-                    pass.dispatch_workgroups(ncc_groups.0, ncc_groups.1, 1);
-                    pass.set_pipeline(&self.wta_pipeline);
-                    pass.set_bind_group(0, &wta_bg, &[offset]);
-                    pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
+                    if !std::env::var("SWEEP_SKIP")
+                        .unwrap_or_default()
+                        .contains("warp")
+                    {
+                        pass.set_pipeline(&self.warp_pipeline);
+                        pass.set_bind_group(0, &warp_bg, &[offset]);
+                        pass.dispatch_workgroups(warp_groups.0, warp_groups.1, 1);
+                    }
+                    if !std::env::var("SWEEP_SKIP")
+                        .unwrap_or_default()
+                        .contains("ncc")
+                    {
+                        pass.set_pipeline(ncc_pipeline);
+                        pass.set_bind_group(0, &ncc_bg, &[offset]);
+                        pass.dispatch_workgroups(ncc_groups.0, ncc_groups.1, 1);
+                    }
+                    if !std::env::var("SWEEP_SKIP")
+                        .unwrap_or_default()
+                        .contains("wta")
+                    {
+                        pass.set_pipeline(&self.wta_pipeline);
+                        pass.set_bind_group(0, &wta_bg, &[offset]);
+                        pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
+                    }
                 }
                 queue.submit([enc.finish()]);
             }

@@ -27,7 +27,7 @@
 //!   anchors, the ends and middle of segments of [`warp_span`] hypotheses aligned to multiples of
 //!   the span, and interpolates the camera-frame vector of the crossing quadratically in between;
 //!   the span is the longest whose interpolation error, measured in `f64` before the sweep, stays
-//!   below 2e-4 px. The batch's hypotheses share these anchors, which is most of the saving of
+//!   below 5e-4 px. The batch's hypotheses share these anchors, which is most of the saving of
 //!   batching on a CPU-like adapter. The CPU reference is `f64` and projects every sample exactly
 //!   with [`aquamvs_camera::Camera::project_from`].
 //! - Window sums are sliding box sums of the six masked moments `m, m·r, m·r², m·s, m·s², m·r·s`,

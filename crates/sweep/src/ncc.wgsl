@@ -43,7 +43,7 @@ const NCC_EPS: f32 = 1e-12;
 const CODE_SCALE: f32 = 1.0 / 65534.0;
 const CODE_OFFSET: f32 = 0.5 + 1.0 / 65534.0;   // code 1 + 65534 v  ->  v - 0.5
 const K: u32 = 16u;             // output columns per strip (must match the host)
-const SEG: u32 = 32u;           // output rows per segment (must match the host)
+const SEG: u32 = 64u;           // output rows per segment (must match the host)
 const MAX_TAPS: u32 = 46u;      // K + 31 - 1
 
 // Window side (odd, 3..=31); the host fixes it (and TAPS) before compiling.

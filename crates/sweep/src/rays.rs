@@ -75,7 +75,7 @@ pub fn depth_range_from_z(
 /// Largest interpolation segment the GPU warp may use.
 pub(crate) const MAX_SPAN: u32 = 16;
 /// Largest interpolation error (px) the GPU warp accepts, measured in `f64`.
-pub(crate) const SPAN_TOLERANCE_PX: f64 = 2e-4;
+pub(crate) const SPAN_TOLERANCE_PX: f64 = 5e-4;
 
 /// The GPU warp's interpolation segment `G` (hypotheses per segment, a power of two ≤ 16, or
 /// 1 for exact projections at every hypothesis).
@@ -84,7 +84,7 @@ pub(crate) const SPAN_TOLERANCE_PX: f64 = 2e-4;
 /// interpolates the camera-frame vector of the surface crossing quadratically in between. This
 /// picks the longest segment whose interpolation error, measured here in `f64` on a grid of
 /// reference pixels (corners included) for every source and every segment of the sweep, stays
-/// below 2e-4 px.
+/// below 5e-4 px.
 pub fn warp_span(
     reference: &Camera<f64>,
     sources: &[&Camera<f64>],

@@ -211,7 +211,7 @@ fn depth_half(h2: u32) -> f32 {
 // p_cam at hypothesis G j + i (0 <= i < G) by quadratic (Lagrange) interpolation between the
 // anchors at hypotheses G j, G j + G/2 and G (j + 1); w = ok.
 fn interpolate(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, i: u32) -> vec4<f32> {
-    let t = f32(2u * i) / f32(P.span);     // 0 <= t < 2; anchors at t = 0, 1, 2
+    let t = f32(i) * (2.0 / f32(P.span));  // 0 <= t < 2; anchors at t = 0, 1, 2 (exact: G = 2^n)
     let l0 = 0.5 * (t - 1.0) * (t - 2.0);
     let l1 = t * (2.0 - t);
     let l2 = 0.5 * t * (t - 1.0);

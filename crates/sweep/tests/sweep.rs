@@ -94,25 +94,54 @@ fn batch_sizes_give_bitwise_identical_results() {
 #[test]
 fn tiled_equals_untiled() {
     let Some(ctx) = gpu() else { return };
-    let scene = plane_scene(72, 80, 2);
+    let scene = plane_scene(72, 150, 2);
     let mut p = params(&scene, 10, 4);
     p.keep_cost_volume = true;
     let views = scene.source_views();
-    let whole = GpuSweep::new(&ctx.device)
-        .unwrap()
+    let untiled = GpuSweep::new(&ctx.device).unwrap();
+    assert_eq!(untiled.band_rows(&ctx.device, 72, 150, 2, &p).unwrap(), 150);
+    let whole = untiled
         .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
         .unwrap();
     // Per row: 4 depths × 2 sources × 72 px × 4 B = 2304 B warped, 10 depths × 72 px × 4 B =
-    // 2880 B of kept cost volume: 96 KiB holds 34 rows, so bands of 32 rows (whole NCC
-    // segments) plus the 3-row halos: three bands over the 80 rows.
+    // 2880 B of kept cost volume: 192 KiB holds 68 rows, so bands of 64 rows (whole NCC
+    // segments) plus the 3-row halos: three bands over the 150 rows.
     let small = GpuSweepOptions {
-        max_binding_bytes: Some(96 << 10),
+        max_binding_bytes: Some(192 << 10),
     };
-    let tiled = GpuSweep::with_options(&ctx.device, small)
-        .unwrap()
+    let tiled_sweep = GpuSweep::with_options(&ctx.device, small).unwrap();
+    assert_eq!(
+        tiled_sweep.band_rows(&ctx.device, 72, 150, 2, &p).unwrap(),
+        64
+    );
+    let tiled = tiled_sweep
         .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
         .unwrap();
     assert_bitwise_eq(&whole, &tiled, "tiled vs untiled");
+    // Bands that are not whole segments restart the sliding sums elsewhere: the same depths up
+    // to rounding.
+    let odd = GpuSweepOptions {
+        max_binding_bytes: Some(100 << 10),
+    };
+    let odd_sweep = GpuSweep::with_options(&ctx.device, odd).unwrap();
+    assert_eq!(
+        odd_sweep.band_rows(&ctx.device, 72, 150, 2, &p).unwrap(),
+        35
+    );
+    let banded = odd_sweep
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap();
+    let (mut valid, mut close) = (0, 0);
+    for (a, b) in whole.depth.iter().zip(&banded.depth) {
+        if a.is_finite() && b.is_finite() {
+            valid += 1;
+            close += ((a - b).abs() < 1e-4) as usize;
+        }
+    }
+    assert!(
+        valid > 72 * 150 / 2 && close as f64 >= 0.995 * valid as f64,
+        "{close}/{valid}"
+    );
     // Too small for even one row: a clear error, not a panic.
     let tiny = GpuSweepOptions {
         max_binding_bytes: Some(1024),
