@@ -750,30 +750,15 @@ impl GpuSweep {
                 let mut enc = device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());
-                    if !std::env::var("SWEEP_SKIP")
-                        .unwrap_or_default()
-                        .contains("warp")
-                    {
-                        pass.set_pipeline(&self.warp_pipeline);
-                        pass.set_bind_group(0, &warp_bg, &[offset]);
-                        pass.dispatch_workgroups(warp_groups.0, warp_groups.1, 1);
-                    }
-                    if !std::env::var("SWEEP_SKIP")
-                        .unwrap_or_default()
-                        .contains("ncc")
-                    {
-                        pass.set_pipeline(ncc_pipeline);
-                        pass.set_bind_group(0, &ncc_bg, &[offset]);
-                        pass.dispatch_workgroups(ncc_groups.0, ncc_groups.1, 1);
-                    }
-                    if !std::env::var("SWEEP_SKIP")
-                        .unwrap_or_default()
-                        .contains("wta")
-                    {
-                        pass.set_pipeline(&self.wta_pipeline);
-                        pass.set_bind_group(0, &wta_bg, &[offset]);
-                        pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
-                    }
+                    pass.set_pipeline(&self.warp_pipeline);
+                    pass.set_bind_group(0, &warp_bg, &[offset]);
+                    pass.dispatch_workgroups(warp_groups.0, warp_groups.1, 1);
+                    pass.set_pipeline(ncc_pipeline);
+                    pass.set_bind_group(0, &ncc_bg, &[offset]);
+                    pass.dispatch_workgroups(ncc_groups.0, ncc_groups.1, 1);
+                    pass.set_pipeline(&self.wta_pipeline);
+                    pass.set_bind_group(0, &wta_bg, &[offset]);
+                    pass.dispatch_workgroups(wta_groups.0, wta_groups.1, 1);
                 }
                 queue.submit([enc.finish()]);
             }
