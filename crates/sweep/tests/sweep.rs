@@ -214,6 +214,48 @@ fn gpu_agrees_with_cpu_and_both_find_the_plane() {
 }
 
 #[test]
+fn distorted_cameras_gpu_agrees_with_cpu() {
+    // Every camera records through Brown–Conrady distortion; the sweep undistorts reference
+    // pixels (CPU, f64) and distorts projections (CPU and shader).
+    let mut rig = aquamvs_camera::Rig::reference(80, 60).unwrap();
+    for (i, cam) in rig.cameras.iter_mut().enumerate() {
+        cam.distortion = Some(aquamvs_camera::Distortion {
+            k1: -0.12 + 0.01 * i as f64,
+            k2: 0.03,
+            p1: 0.002,
+            p2: -0.001,
+            k3: 0.0,
+        });
+    }
+    let scene = plane_scene_of(rig, 3);
+    let p = params(&scene, 24, 8);
+    let views = scene.source_views();
+    let cpu = sweep_cpu(scene.reference(), &views, &p).unwrap();
+    let (valid, med) = accuracy(&cpu, &scene.truth, 5);
+    eprintln!(
+        "distorted, CPU: {:.1} % valid, median {:.3} mm",
+        100.0 * valid,
+        med * 1e3
+    );
+    assert!(valid > 0.95 && med < 0.15 * p.step(), "{valid} {med}");
+    let Some(ctx) = gpu() else { return };
+    let g = GpuSweep::new(&ctx.device)
+        .unwrap()
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .unwrap();
+    let both: Vec<(f32, f32)> = cpu
+        .depth
+        .iter()
+        .zip(&g.depth)
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .map(|(a, b)| (*a, *b))
+        .collect();
+    let close = both.iter().filter(|(a, b)| (a - b).abs() < 1e-4).count();
+    eprintln!("distorted: GPU agrees with CPU on {close}/{}", both.len());
+    assert!(both.len() > 3000 && close as f64 >= 0.99 * both.len() as f64);
+}
+
+#[test]
 fn identical_images_give_near_zero_cost() {
     // Every "source" is the reference camera itself: each hypothesis maps every pixel onto
     // itself, so the window compares the image with itself at every depth.

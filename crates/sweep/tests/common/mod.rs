@@ -17,7 +17,8 @@ pub fn texture(x: f64, y: f64) -> f64 {
     0.5 + v
 }
 
-/// Renders the plane Z = `z` for `cam` (mean of 2×2 sub-pixel rays); 0.5 where no ray.
+/// Renders the plane Z = `z` for `cam` (mean of 2×2 sub-pixel rays; recorded pixels are
+/// undistorted first when the camera has distortion); 0.5 where no ray.
 pub fn render_plane(cam: &Camera<f64>, z: f64) -> Vec<f32> {
     let (w, h) = (cam.width as usize, cam.height as usize);
     let mut img = vec![0.5f32; w * h];
@@ -26,7 +27,8 @@ pub fn render_plane(cam: &Camera<f64>, z: f64) -> Vec<f32> {
             let mut acc = 0.0;
             let mut n = 0;
             for (du, dv) in [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)] {
-                if let Some(ray) = cam.cast_ray(u as f64 + du, v as f64 + dv) {
+                let (x, y) = cam.undistort_pixel(u as f64 + du, v as f64 + dv);
+                if let Some(ray) = cam.cast_ray(x, y) {
                     let d = (z - ray.origin.z) / ray.direction.z;
                     let p = ray.at(d);
                     acc += texture(p.x, p.y);
@@ -47,7 +49,8 @@ pub fn plane_depth(cam: &Camera<f64>, z: f64) -> Vec<f32> {
     let mut out = vec![f32::NAN; w * h];
     for v in 0..h {
         for u in 0..w {
-            if let Some(ray) = cam.cast_ray(u as f64, v as f64) {
+            let (x, y) = cam.undistort_pixel(u as f64, v as f64);
+            if let Some(ray) = cam.cast_ray(x, y) {
                 out[v * w + u] = ((z - ray.origin.z) / ray.direction.z) as f32;
             }
         }
@@ -64,7 +67,11 @@ pub struct PlaneScene {
 }
 
 pub fn plane_scene(w: u32, h: u32, n_sources: usize) -> PlaneScene {
-    let rig = Rig::reference(w, h).unwrap();
+    plane_scene_of(Rig::reference(w, h).unwrap(), n_sources)
+}
+
+/// The same for a given rig.
+pub fn plane_scene_of(rig: Rig, n_sources: usize) -> PlaneScene {
     let images = rig
         .cameras
         .iter()
