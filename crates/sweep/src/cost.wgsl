@@ -19,7 +19,7 @@ struct Params {
     inv_sources: f32,
     keep_cost: u32,
     span: u32,
-    _pad0: u32,
+    stride: u32,
     _pad1: u32,
     _pad2: u32,
 }

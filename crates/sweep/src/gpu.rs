@@ -16,6 +16,15 @@ const STRIP: u32 = 16;
 /// Output rows per segment of the NCC shader (must match `SEG` in `ncc.wgsl`); row bands are
 /// multiples of it so that tiling does not change any sum.
 const SEG: u32 = 64;
+/// Zero words before each row of the warped planes (must match `PAD_LEFT` in the shaders).
+const PAD_LEFT: u32 = 16;
+
+/// Row length (words) of the warped planes for a reference `width`: the row after `PAD_LEFT`
+/// zeros, then at least 32 more, a multiple of 4 so that `ncc.wgsl` reads aligned quads.
+fn warp_stride(width: u32) -> u32 {
+    (PAD_LEFT + width + 32).div_ceil(4) * 4
+}
+
 /// Workgroup size of the one-dimensional shaders.
 const WG1: u32 = 64;
 /// Largest storage binding used by default, even where the device allows more.
@@ -37,7 +46,8 @@ struct ParamsU {
     inv_sources: f32,
     keep_cost: u32,
     span: u32,
-    pad: [u32; 3],
+    stride: u32,
+    pad: [u32; 2],
 }
 
 #[repr(C)]
@@ -289,7 +299,15 @@ fn texel_quads(image: &[f32], width: usize, height: usize, out: &mut Vec<[u32; 2
 
 /// `ncc.wgsl` for one window size: the window fixed and the marked loops unrolled.
 pub(crate) fn ncc_source(window: u32) -> Result<String, SweepError> {
-    let consts = [("K", STRIP), ("WIN", window), ("TAPS", STRIP + window - 1)];
+    let taps = STRIP + window - 1;
+    let off = (PAD_LEFT - window / 2) % 4;
+    let consts = [
+        ("K", STRIP),
+        ("WIN", window),
+        ("TAPS", taps),
+        ("OFF", off),
+        ("NQ", (off + taps).div_ceil(4)),
+    ];
     let fixed = crate::unroll::fix_overrides(include_str!("ncc.wgsl"), &consts);
     crate::unroll::unroll(&fixed, &consts)
         .map_err(|e| SweepError::Gpu(format!("preparing ncc.wgsl: {e}")))
@@ -476,7 +494,7 @@ impl GpuSweep {
         let cap = params.batch.min(params.depths) as u64;
         let n_src = n_sources as u64;
         let budget = self.max_binding(device);
-        let warp_row_bytes = (cap * n_src * w * F).max(w * 32);
+        let warp_row_bytes = (cap * n_src * warp_stride(width) as u64 * F).max(w * 32);
         let mut out_row_bytes = (cap * n_src * w * F).max(w * 24);
         if params.keep_cost_volume {
             out_row_bytes = out_row_bytes.max(params.depths as u64 * w * F);
@@ -578,6 +596,7 @@ impl GpuSweep {
         let band_rows = self.band_rows(device, width, height, sources.len(), params)? as u64;
         let max_warp_rows = (band_rows + 2 * half).min(h);
         let n_warp_max = max_warp_rows * w;
+        let stride = warp_stride(width);
         let n_out_max = band_rows * w;
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let buf = |label: &str, size: u64, usage: wgpu::BufferUsages| {
@@ -614,7 +633,7 @@ impl GpuSweep {
         let ref_buf = buf("sweep reference", n_warp_max * F, storage);
         let warped = buf(
             "sweep warped",
-            cap * n_src * n_warp_max * F,
+            cap * n_src * max_warp_rows * stride as u64 * F,
             wgpu::BufferUsages::STORAGE,
         );
         let costs = buf(
@@ -737,10 +756,11 @@ impl GpuSweep {
                 inv_sources: 1.0 / n_src as f32,
                 keep_cost: params.keep_cost_volume as u32,
                 span,
-                pad: [0; 3],
+                stride,
+                pad: [0; 2],
             };
             queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&p));
-            let warp_groups = groups_1d(n_warp as u32);
+            let warp_groups = groups_1d((wy1 - wy0) as u32 * stride);
             let wta_groups = groups_1d(n_out as u32);
             let strips = width.div_ceil(STRIP) as u64 * ((y1 - y0) as u32).div_ceil(SEG) as u64;
             for i in 0..n_batches {
@@ -862,7 +882,8 @@ impl GpuSweep {
                 inv_sources: 1.0,
                 keep_cost: 0,
                 span: 1,
-                pad: [0; 3],
+                stride: 0,
+                pad: [0; 2],
             };
             let init = |label: &str, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -997,7 +1018,8 @@ impl GpuSweep {
                 inv_sources: 1.0,
                 keep_cost: 0,
                 span: span_lo_step.0,
-                pad: [0; 3],
+                stride: 0,
+                pad: [0; 2],
             };
             let params_buf = init(bytemuck::bytes_of(&p), wgpu::BufferUsages::UNIFORM);
             let cam_buf = init(

@@ -27,7 +27,7 @@ struct Params {
     inv_sources: f32,
     keep_cost: u32,
     span: u32,
-    _pad0: u32,
+    stride: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -45,14 +45,20 @@ const CODE_OFFSET: f32 = 0.5 + 1.0 / 65534.0;   // code 1 + 65534 v  ->  v - 0.5
 const K: u32 = 16u;             // output columns per strip (must match the host)
 const SEG: u32 = 64u;           // output rows per segment (must match the host)
 const MAX_TAPS: u32 = 46u;      // K + 31 - 1
+const PAD_LEFT: u32 = 16u;      // zero words before each warped row (must match the host)
+const MAX_NQ: u32 = 13u;        // quads of words per row: ceil((3 + MAX_TAPS) / 4)
 
 // Window side (odd, 3..=31); the host fixes it (and TAPS) before compiling.
 override WIN: u32 = 11u;
 override TAPS: u32 = K + WIN - 1u;
+// The row's taps start OFF words into an aligned quad (strips start at multiples of K, so OFF is
+// the same for every strip) and span NQ quads.
+override OFF: u32 = (PAD_LEFT - WIN / 2u) % 4u;
+override NQ: u32 = (OFF + TAPS + 3u) / 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<uniform> B: Batch;
-@group(0) @binding(3) var<storage, read> warped: array<u32>;      // 16-bit codes sample | ref << 16
+@group(0) @binding(3) var<storage, read> warped: array<vec4<u32>>; // 16-bit codes sample | ref << 16
 @group(0) @binding(8) var<storage, read_write> costs: array<f32>; // nb * n_sources * n_out
 
 // 1 - NCC from the window sums (n, sum m s, sum m s^2) and (sum m r, sum m r^2, sum m r s),
@@ -98,16 +104,16 @@ fn add_row(v0: ptr<function, array<vec3<f32>, K>>, v1: ptr<function, array<vec3<
     if (wrow < 0 || wrow >= i32(P.warp_rows)) {
         return;
     }
-    let first = i32(x0) - i32(WIN / 2u);
-    let base = plane + u32(wrow) * P.width;
+    // Word of the first tap (column x0 - WIN/2) in its padded row, rounded down to a quad.
+    let first = PAD_LEFT + x0 - WIN / 2u - OFF;
+    let base = (plane + u32(wrow) * P.stride + first) / 4u;
+    var quads: array<vec4<u32>, MAX_NQ>;
+    for (var q = 0u; q < NQ; q++) { // unroll
+        quads[q] = warped[base + q];
+    }
     var taps: array<vec3<f32>, MAX_TAPS>;
     for (var j = 0u; j < TAPS; j++) { // unroll
-        let col = first + i32(j);
-        var t = vec3<f32>(0.0);
-        if (col >= 0 && col < i32(P.width)) {
-            t = tap(warped[base + u32(col)]);
-        }
-        taps[j] = t;
+        taps[j] = tap(quads[(OFF + j) / 4u][(OFF + j) % 4u]);
     }
     // Window sums at output column 0, then slide one column at a time.
     var h0 = vec3<f32>(0.0);
@@ -145,7 +151,7 @@ fn ncc(@builtin(global_invocation_id) gid: vec3<u32>,
     let y0 = seg * SEG;
     let y1 = min(y0 + SEG, P.band_rows);
     let half = i32(WIN / 2u);
-    let plane = (b * P.n_sources + s) * P.n_warp;
+    let plane = (b * P.n_sources + s) * P.warp_rows * P.stride;
     let out_plane = (b * P.n_sources + s) * P.n_out;
     var v0: array<vec3<f32>, K>;
     var v1: array<vec3<f32>, K>;

@@ -11,10 +11,12 @@
 // per G hypotheses instead of one per hypothesis. Every hypothesis is computed from its own
 // segment's anchors, so the result does not depend on the batch size.
 //
-// Output per (hypothesis b, source s, pixel p): two 16-bit codes, sample | reference << 16, each
+// Output per (hypothesis b, source s, pixel): two 16-bit codes, sample | reference << 16, each
 // 1 + round(value * 65534) for a grey value in [0, 1], and 0 when missing (no ray, no projection,
 // outside the source image: invalid, never 0 grey). NaN is never used inside the shaders
-// (compilers may assume it away). The source images come as 16-bit texel quads: for pixel (x, y)
+// (compilers may assume it away). The output planes have rows of P.stride words: PAD_LEFT words
+// of code 0 (invalid), the row, then more zeros, so that `ncc.wgsl` reads aligned quads of words
+// without bounds tests. The source images come as 16-bit texel quads: for pixel (x, y)
 // the codes of (x, y), (x+1, y), (x, y+1), (x+1, y+1), so a bilinear sample is one load.
 
 struct Params {
@@ -31,7 +33,7 @@ struct Params {
     inv_sources: f32,
     keep_cost: u32,
     span: u32,        // G: hypotheses per interpolation segment (1 = exact at every hypothesis)
-    _pad0: u32,
+    stride: u32,      // row length of the warped planes: PAD_LEFT + width + padding, a multiple of 4
     _pad1: u32,
     _pad2: u32,
 }
@@ -56,6 +58,7 @@ struct SrcCam {
 }
 
 const INVALID: f32 = -8.0;
+const PAD_LEFT: u32 = 16u;       // zero words before each warped row (must match the host)
 // Newton steps for the surface crossing from the paraxial guess (converged to < 1e-4 px).
 const NEWTON_STEPS: u32 = 4u;
 const TEXEL_SCALE: f32 = 1.0 / 65535.0;
@@ -65,7 +68,7 @@ const TEXEL_SCALE: f32 = 1.0 / 65535.0;
 @group(0) @binding(2) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
 @group(0) @binding(3) var<storage, read> cams: array<SrcCam>;
 @group(0) @binding(4) var<storage, read> src_img: array<vec2<u32>>;  // texel quads, 16-bit codes
-@group(0) @binding(5) var<storage, read_write> warped: array<u32>;    // nb * n_sources * n_warp
+@group(0) @binding(5) var<storage, read_write> warped: array<u32>;    // nb * n_sources * warp_rows * stride
 @group(0) @binding(6) var<storage, read> ref_vals: array<f32>;       // n_warp, centred or INVALID
 // Test entry points only.
 @group(0) @binding(7) var<storage, read> points_in: array<vec4<f32>>;
@@ -222,10 +225,20 @@ fn interpolate(a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, i: u32) -> vec4<f32>
 @compute @workgroup_size(64)
 fn warp(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-    let p = gid.y * nwg.x * 64u + gid.x;
-    if (p >= P.n_warp) {
+    let pp = gid.y * nwg.x * 64u + gid.x;
+    let n_plane = P.warp_rows * P.stride;
+    if (pp >= n_plane) {
         return;
     }
+    let col = i32(pp % P.stride) - i32(PAD_LEFT);
+    if (col < 0 || col >= i32(P.width)) {
+        // Padding: invalid for every hypothesis and source.
+        for (var i = 0u; i < B.nb * P.n_sources; i++) {
+            warped[i * n_plane + pp] = 0u;
+        }
+        return;
+    }
+    let p = (pp / P.stride) * P.width + u32(col);
     let o4 = rays[2u * p];
     let o = o4.xyz;
     let dir = rays[2u * p + 1u].xyz;
@@ -256,7 +269,7 @@ fn warp(@builtin(global_invocation_id) gid: vec3<u32>,
                         val = sample_src(cam, px.x, px.y);
                     }
                 }
-                warped[((k - B.k0) * P.n_sources + s) * P.n_warp + p] = code16(val) | ref_code;
+                warped[((k - B.k0) * P.n_sources + s) * n_plane + pp] = code16(val) | ref_code;
             }
             a0 = pair.b;
             j += 1u;
