@@ -35,8 +35,10 @@
 //!   workgroup memory, no barriers: both are slow on llvmpipe). The host unrolls the shader's
 //!   marked loops for the chosen window so that its arrays are registers.
 //! - Samples travel between the shaders as 16-bit fixed-point codes (1.5e-5 grey levels, far
-//!   below 8-bit image quantisation); the source images are uploaded as 16-bit texel quads so a
-//!   bilinear sample is one load.
+//!   below 8-bit image quantisation) in zero-padded rows that `ncc` reads as aligned quads; the
+//!   source images are uploaded as 16-bit texel quads so a bilinear sample is one load. On
+//!   llvmpipe every per-invocation memory access is a scalar loop over the SIMD lanes, so these
+//!   layouts matter more than arithmetic.
 //! - Images taller than one storage binding allows are swept in row bands (with a window halo)
 //!   made of whole `ncc` segments, so tiling does not change the results either; the source
 //!   images (as texel quads) must fit in one binding.
