@@ -149,8 +149,9 @@ fn undistorting_a_distorted_render_matches_the_pinhole_render() {
         return;
     };
     let scene = Scene::flat();
-    let pinhole = Rig::reference(320, 240).unwrap().cameras[2].clone();
-    let lensed = camera(320, 240);
+    // 640×480: a pixel covers ~2 mm of the patch, as fine as the texture's finest octave.
+    let pinhole = Rig::reference(640, 480).unwrap().cameras[2].clone();
+    let lensed = camera(640, 480);
     let ideal = render(&scene, &pinhole, &RenderOptions::default());
     let recorded = render(
         &scene,
@@ -166,7 +167,7 @@ fn undistorting_a_distorted_render_matches_the_pinhole_render() {
         .unwrap();
     let before = mean_abs_diff(&recorded, &ideal, &lensed, 4.0);
     let after = mean_abs_diff(&out, &ideal, &lensed, 4.0);
-    let (w, h) = (320, 240);
+    let (w, h) = (640, 480);
     let blurred_after = mean_abs_diff(&blur(&out, w, h), &blur(&ideal, w, h), &lensed, 4.0);
     let blurred_before = mean_abs_diff(&blur(&recorded, w, h), &blur(&ideal, w, h), &lensed, 4.0);
     // The texture (grey s.d. ~0.2) has detail finer than a pixel here: any resampling of the
