@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use aquamvs_camera::{Camera, Distortion, Rig};
+use aquamvs_camera::{Distortion, Rig};
 use aquamvs_gpu::{GpuContext, GpuOptions};
 use aquamvs_pipeline::{
     DepthMap, DepthOptions, FusionOptions, GpuUndistort, KeypointOptions, SparseOptions,
@@ -31,6 +31,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::machine;
+use crate::scene::parse_distortion;
 
 /// The five stages, in pipeline order.
 const STAGES: [&str; 5] = [
@@ -417,19 +418,7 @@ fn profile_rig(
     chosen.sort_unstable();
     let cameras = chosen
         .iter()
-        .map(|&i| {
-            let c = &full.cameras[i];
-            Camera::new(
-                c.name.clone(),
-                c.width,
-                c.height,
-                c.k,
-                c.r,
-                c.t,
-                distortion,
-                c.interface,
-            )
-        })
+        .map(|&i| full.cameras[i].with_distortion(distortion))
         .collect::<Result<Vec<_>, _>>()?;
     let names = cameras.iter().map(|c| c.name.clone()).collect();
     Ok((Rig::new(full.interface, cameras)?, names))
@@ -724,28 +713,6 @@ fn print_tables(report: &aquamvs_report::ProfileReport) {
     if let Some(rss) = report.peak_rss_mb {
         println!("peak resident memory: {rss:.0} MB");
     }
-}
-
-/// `k1,k2,p1,p2,k3` or `none`.
-fn parse_distortion(s: &str) -> anyhow::Result<Option<Distortion>> {
-    if s.trim().eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| anyhow::anyhow!("--distortion {s:?} must be `none` or k1,k2,p1,p2,k3"))?;
-    if v.len() != 5 || v.iter().any(|x| !x.is_finite()) {
-        bail!("--distortion {s:?} must be `none` or five finite numbers k1,k2,p1,p2,k3");
-    }
-    Ok(Some(Distortion {
-        k1: v[0],
-        k2: v[1],
-        p1: v[2],
-        p2: v[3],
-        k3: v[4],
-    }))
 }
 
 #[cfg(test)]

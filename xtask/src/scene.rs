@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use aquamvs_camera::{Camera, Distortion, Rig};
+use aquamvs_camera::{Distortion, Rig};
 use aquamvs_io::scene_dir::{SceneDir, check_output_dir, write_scene_dir_with};
 use aquamvs_scenes::{RenderOptions, Scene, SceneKind, render_with_depth};
 
@@ -78,26 +78,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .distortion
         .as_deref()
         .map(parse_distortion)
-        .transpose()?;
+        .transpose()?
+        .flatten();
     check_output_dir(&args.out, args.force)?;
 
     let mut rig = Rig::reference(args.width, args.height)?;
-    if let Some(d) = distortion {
+    if distortion.is_some() {
         let cameras = rig
             .cameras
             .iter()
-            .map(|c| {
-                Camera::new(
-                    c.name.clone(),
-                    c.width,
-                    c.height,
-                    c.k,
-                    c.r,
-                    c.t,
-                    Some(d),
-                    c.interface,
-                )
-            })
+            .map(|c| c.with_distortion(distortion))
             .collect::<Result<Vec<_>, _>>()?;
         rig = Rig::new(rig.interface, cameras)?;
     }
@@ -147,8 +137,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `k1,k2,p1,p2,k3` → [`Distortion`].
-fn parse_distortion(s: &str) -> anyhow::Result<Distortion> {
+/// `k1,k2,p1,p2,k3` → [`Distortion`], or `none` → no distortion (shared with `profile`).
+pub(crate) fn parse_distortion(s: &str) -> anyhow::Result<Option<Distortion>> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
     let v: Vec<f64> = s
         .split(',')
         .map(|x| x.trim().parse::<f64>())
@@ -163,13 +156,13 @@ fn parse_distortion(s: &str) -> anyhow::Result<Distortion> {
     if v.iter().any(|x| !x.is_finite()) {
         bail!("--distortion {s:?} has a non-finite coefficient");
     }
-    Ok(Distortion {
+    Ok(Some(Distortion {
         k1: v[0],
         k2: v[1],
         p1: v[2],
         p2: v[3],
         k3: v[4],
-    })
+    }))
 }
 
 #[cfg(test)]

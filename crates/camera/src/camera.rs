@@ -215,6 +215,22 @@ impl<T: RealField + Copy> Camera<T> {
         )
     }
 
+    /// The same camera recording through `distortion` (or none). Errors on a non-finite
+    /// coefficient.
+    pub fn with_distortion(&self, distortion: Option<Distortion>) -> Result<Self, CameraError> {
+        if distortion.is_some_and(|d| {
+            [d.k1, d.k2, d.p1, d.p2, d.k3]
+                .iter()
+                .any(|x| !x.is_finite())
+        }) {
+            return Err(CameraError::NonFinite("distortion coefficient"));
+        }
+        Ok(Self {
+            distortion,
+            ..self.clone()
+        })
+    }
+
     /// The same camera looking through another water surface.
     pub fn with_interface(&self, interface: Interface<T>) -> Self {
         Self {
