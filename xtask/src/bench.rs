@@ -24,7 +24,7 @@ use aquamvs_scenes::Scene;
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use rand_distr::{Distribution, Normal};
 
-use crate::{compare, machine};
+use crate::{compare, flags::SweepFlags, machine};
 
 /// The plan's tolerance (first: AquaMVS's `accurate_completeness_pct`), then the finer ones.
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
@@ -33,6 +33,8 @@ const MESH_SPACING: f64 = 0.005;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    sweep: SweepFlags,
     /// Compare with a saved run instead of (CURRENT given) or after (CURRENT omitted) running:
     /// `--compare BASE.json [CURRENT.json]`. Exits non-zero when a regression is found.
     #[arg(long, num_args = 1..=2, value_names = ["BASE", "CURRENT"])]
@@ -52,15 +54,6 @@ pub struct Args {
     /// Image height of the measured reconstructions.
     #[arg(long, default_value_t = 480)]
     height: u32,
-    /// Depth hypotheses of the sweep.
-    #[arg(long, default_value_t = 64)]
-    depths: u32,
-    /// NCC window (odd).
-    #[arg(long, default_value_t = 11)]
-    window: u32,
-    /// Depth hypotheses per GPU dispatch.
-    #[arg(long, default_value_t = 16)]
-    batch: u32,
     /// Sweep backend of the measured reconstructions.
     #[arg(long, value_enum, default_value_t = BackendArg::Gpu)]
     backend: BackendArg,
@@ -320,9 +313,9 @@ fn measured_rows(
         t.elapsed().as_secs_f64()
     );
     let mut opts = ReconstructOptions::default();
-    opts.depth.depths = args.depths;
-    opts.depth.window = args.window;
-    opts.depth.batch = args.batch;
+    opts.depth.depths = args.sweep.depths;
+    opts.depth.window = args.sweep.window;
+    opts.depth.batch = args.sweep.batch;
     opts.fallback_z = Some((scene.min_height(), scene.max_height()));
     let mut rows = Vec::new();
     let mut error_map = None;
@@ -373,9 +366,9 @@ fn measured_rows(
             method,
             width: args.width,
             height: args.height,
-            depths: args.depths,
-            window: args.window,
-            batch: args.batch,
+            depths: args.sweep.depths,
+            window: args.sweep.window,
+            batch: args.sweep.batch,
             backend: rec.backend.into(),
             adapter: gpu.map_or_else(
                 || "none (CPU reference)".into(),

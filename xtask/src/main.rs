@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod compare;
 mod evaluate;
+mod flags;
 mod machine;
 mod profile;
 mod reconstruct;

@@ -12,23 +12,18 @@ use aquamvs_io::{npy, ply, scene_dir::read_scene_dir, write_atomic};
 use aquamvs_pipeline::{Backend, ReconstructOptions, reconstruct};
 use serde_json::json;
 
+use crate::flags::SweepFlags;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    sweep: SweepFlags,
     /// Scene folder (as written by `cargo xtask scene`).
     #[arg(long)]
     scene: PathBuf,
     /// Output folder (created if missing; files in it are replaced).
     #[arg(long)]
     out: PathBuf,
-    /// Depth hypotheses per view.
-    #[arg(long, default_value_t = 64)]
-    depths: u32,
-    /// NCC window of the sweep (odd, 3..=31).
-    #[arg(long, default_value_t = 11)]
-    window: u32,
-    /// Depth hypotheses per GPU dispatch.
-    #[arg(long, default_value_t = 16)]
-    batch: u32,
     /// Where undistortion and the sweep run: `gpu` or `cpu`.
     #[arg(long, default_value = "gpu")]
     backend: String,
@@ -76,9 +71,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => Backend::Cpu,
     };
     let mut opts = ReconstructOptions::default();
-    opts.depth.depths = args.depths;
-    opts.depth.window = args.window;
-    opts.depth.batch = args.batch;
+    opts.depth.depths = args.sweep.depths;
+    opts.depth.window = args.sweep.window;
+    opts.depth.batch = args.sweep.batch;
     opts.sparse.keypoints.max_keypoints = args.keypoints;
     opts.surface.cell_size = args.cell;
     opts.fallback_z = Some((scene_dir.scene.min_height(), scene_dir.scene.max_height()));

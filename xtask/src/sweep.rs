@@ -20,8 +20,12 @@ use aquamvs_sweep::{
 };
 use serde_json::json;
 
+use crate::flags::SweepFlags;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    sweep: SweepFlags,
     /// Scene folder written by `cargo xtask scene`.
     #[arg(long)]
     scene: PathBuf,
@@ -31,15 +35,6 @@ pub struct Args {
     /// Number of source cameras (nearest first, as `Rig::sources` orders them).
     #[arg(long, default_value_t = 4)]
     sources: usize,
-    /// Depth hypotheses (uniform in ray depth, both ends included).
-    #[arg(long, default_value_t = 64)]
-    depths: u32,
-    /// NCC window side (odd, 3..=31).
-    #[arg(long, default_value_t = 11)]
-    window: u32,
-    /// Depth hypotheses per GPU dispatch.
-    #[arg(long, default_value_t = 16)]
-    batch: u32,
     /// Ray-depth range `lo,hi` in metres (default: the scene's depth extent ± --margin).
     #[arg(long, allow_hyphen_values = true)]
     depth_range: Option<String>,
@@ -86,9 +81,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
     let probe = SweepParams {
-        depths: args.depths,
-        window: args.window,
-        batch: args.batch,
+        depths: args.sweep.depths,
+        window: args.sweep.window,
+        batch: args.sweep.batch,
         depth_range: given_range.unwrap_or((0.1, 0.2)),
         keep_cost_volume: false,
     };
