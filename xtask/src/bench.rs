@@ -90,8 +90,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     if let Some([base, current]) = args.compare.as_deref() {
-        return compare_files(base, current, &thresholds);
+        let base_label = base.display().to_string();
+        let current_label = current.display().to_string();
+        return report_regressions(
+            &load(base)?,
+            &base_label,
+            &load(current)?,
+            &current_label,
+            &thresholds,
+        );
     }
+    // Read BASE before running: the run may overwrite it (the default output is the committed
+    // results file), and a bad BASE should fail before minutes of benchmarking.
+    let base = match args.compare.as_deref() {
+        Some([base]) => Some((load(base)?, base.display().to_string())),
+        _ => None,
+    };
     let results = run_benchmarks(&args, &thresholds)?;
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
@@ -99,8 +113,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(&results)? + "\n";
     aquamvs_io::write_atomic(&out, json.as_bytes())?;
     println!("wrote {}", out.display());
-    if let Some(files) = &args.compare {
-        return compare_files(&files[0], &out, &thresholds);
+    if let Some((base, base_label)) = base {
+        return report_regressions(
+            &base,
+            &base_label,
+            &results,
+            &format!("this run ({})", out.display()),
+            &thresholds,
+        );
     }
     Ok(())
 }
@@ -112,18 +132,20 @@ fn load(path: &Path) -> anyhow::Result<BenchmarkResults> {
         .with_context(|| format!("{} is not a benchmark results file", path.display()))
 }
 
-fn compare_files(
-    base: &Path,
-    current: &Path,
+fn report_regressions(
+    base: &BenchmarkResults,
+    base_label: &str,
+    current: &BenchmarkResults,
+    current_label: &str,
     thresholds: &RegressionThresholds,
 ) -> anyhow::Result<()> {
-    let checks = compare::compare(&load(base)?, &load(current)?, thresholds);
+    let checks = compare::compare(base, current, thresholds);
     let regressions = checks.iter().filter(|c| c.regression).count();
     if regressions == 0 {
         println!(
             "no regression: {} quantities of {} within thresholds (accuracy {} %, completeness {} %, time {} %)",
             checks.len(),
-            current.display(),
+            current_label,
             thresholds.accuracy_pct,
             thresholds.completeness_pct,
             thresholds.time_pct
@@ -131,11 +153,7 @@ fn compare_files(
         return Ok(());
     }
     println!("{}", compare::table(&checks, false).to_terminal());
-    bail!(
-        "{regressions} regression(s) of {} against {}",
-        current.display(),
-        base.display()
-    )
+    bail!("{regressions} regression(s) of {current_label} against {base_label}")
 }
 
 fn run_benchmarks(
