@@ -386,29 +386,12 @@ fn scalar_at(b: &[u8], t: Scalar, be: bool) -> f64 {
     }
 }
 
-/// Reads one binary integer of type `t` from the start of `b`.
+/// Reads one binary integer of type `t` from the start of `b`. Every PLY integer type (at most
+/// 32 bits) is exact in an `f64`, so this is [`scalar_at`] converted; callers check
+/// `is_integer` first.
 #[inline]
 fn int_at(b: &[u8], t: Scalar, be: bool) -> i64 {
-    macro_rules! rd {
-        ($ty:ty, $n:literal) => {{
-            let a: [u8; $n] = b[..$n].try_into().unwrap_or([0; $n]);
-            (if be {
-                <$ty>::from_be_bytes(a)
-            } else {
-                <$ty>::from_le_bytes(a)
-            }) as i64
-        }};
-    }
-    match t {
-        Scalar::I8 => b[0] as i8 as i64,
-        Scalar::U8 => b[0] as i64,
-        Scalar::I16 => rd!(i16, 2),
-        Scalar::U16 => rd!(u16, 2),
-        Scalar::I32 => rd!(i32, 4),
-        Scalar::U32 => rd!(u32, 4),
-        // Not reached: callers check `is_integer` first.
-        Scalar::F32 | Scalar::F64 => -1,
-    }
+    scalar_at(b, t, be) as i64
 }
 
 fn prop_offsets(e: &Element) -> Option<Vec<usize>> {
