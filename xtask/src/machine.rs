@@ -1,7 +1,7 @@
 //! Facts about the machine a run is made on, for `.benchmarks/*.json`: CPU model, cores,
 //! memory, OS, adapter and backend — and the UTC timestamp and command line of the run.
 
-use aquamvs_report::schema::Machine;
+use aquamvs_results::Machine;
 
 /// Describes this machine; `gpu` is the adapter used, `None` for a CPU-only run.
 pub fn machine(gpu: Option<&aquamvs_gpu::GpuContext>) -> Machine {

@@ -1,15 +1,14 @@
 //! `cargo xtask profile`: where the time goes. Renders a synthetic scene (the plan's workload:
-//! 4 cameras at 1920×1080, 64 depths, by default), runs the five real pipeline stages inside
-//! profiler scopes (CPU wall time, GPU time from timestamp queries, GPU memory from the device
-//! allocator), then times the sweep at depth-batch sizes 1, 8 and 16 on the standard workload
-//! (640×480, 64 depths, 4 sources), side by side, with the profiler's own overhead on the same
-//! sweep. Prints the tables and writes `.benchmarks/profile_report.json` (the
-//! `aquamvs_report::ProfileReport` schema plus the profiler's full report) and
-//! `.benchmarks/profile_trace.json` (Chrome trace), each atomically.
-//!
-//! The stage functions are called as they are (no instrumentation inside them); a stage that
-//! fails ends its scope with its error, the report is still written (later stages marked not
-//! run) and the command exits non-zero.
+//! 4 cameras at 1920×1080, 64 depths, by default), runs the pipeline —
+//! `aquamvs_pipeline::Pipeline::reconstruct`, the same chain as `reconstruct` and `bench` —
+//! with the profiler attached (each stage and view a scope: CPU wall time, GPU time from
+//! timestamp queries, GPU memory from the device allocator), then times the sweep at
+//! depth-batch sizes 1, 8 and 16 on the standard workload (640×480, 64 depths, 4 sources),
+//! side by side, with the profiler's own overhead on the same sweep. Prints the tables and
+//! writes `.benchmarks/profile_report.json` (the `aquamvs_results::ProfileReport` schema plus
+//! the profiler's full report) and `.benchmarks/profile_trace.json` (Chrome trace), each
+//! atomically. A stage that fails ends its scope with its error; the report is still written
+//! (later stages marked not run) and the command exits non-zero.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,54 +17,37 @@ use anyhow::{Context, bail};
 use aquamvs_camera::{Distortion, Rig};
 use aquamvs_gpu::{GpuContext, GpuOptions};
 use aquamvs_pipeline::{
-    DepthMap, DepthOptions, FusionOptions, GpuUndistort, KeypointOptions, SparseOptions,
-    SurfaceOptions, SweepBackend, depth_estimation, fuse, height_field_surface, sparse_matching,
+    DepthOptions, Pipeline, Profiled, ReconstructOptions, Reconstruction, STAGES,
 };
-use aquamvs_profiler::Profiler;
-use aquamvs_report::schema::{
-    BatchTiming, Bottleneck, OrderedMap, StageTiming, TimingSource, Workload,
-};
+use aquamvs_profiler::{Profiler, harness};
+use aquamvs_results::{BatchTiming, ProfileReport, Workload};
 use aquamvs_scenes::{RenderOptions, Scene, render};
-use aquamvs_sweep::{GpuSweep, SweepParams, View, depth_range_from_z, samples};
+use aquamvs_sweep::GpuSweep;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::bench::Rendered;
+use crate::flags::{self, SweepFlags};
 use crate::machine;
 use crate::scene::parse_distortion;
-
-/// The five stages, in pipeline order.
-const STAGES: [&str; 5] = [
-    "undistortion",
-    "sparse_matching",
-    "depth_estimation",
-    "fusion",
-    "surface_reconstruction",
-];
 
 /// Batch sizes of the batching benchmark.
 const BATCH_SIZES: [u32; 3] = [1, 8, 16];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    sweep: SweepFlags,
     /// Image width of the profiled workload, pixels.
     #[arg(long, default_value_t = 1920)]
     width: u32,
     /// Image height of the profiled workload, pixels.
     #[arg(long, default_value_t = 1080)]
     height: u32,
-    /// Depth hypotheses of the sweep.
-    #[arg(long, default_value_t = 64)]
-    depths: u32,
     /// Cameras taking part (2..=13): cam00, the centre camera, then cam00's nearest ring
     /// neighbours. The ring cameras are the sweep's references; each uses all others as sources.
     #[arg(long, default_value_t = 4)]
     cameras: usize,
-    /// NCC window of the sweep (odd, 3..=31).
-    #[arg(long, default_value_t = 11)]
-    window: u32,
-    /// Depth batch of the profiled sweep.
-    #[arg(long, default_value_t = 16)]
-    batch: u32,
     /// Keypoints per image for sparse matching (the plan's 2000 features).
     #[arg(long, default_value_t = 2000)]
     features: usize,
@@ -115,6 +97,25 @@ struct StageOutputs {
     mesh_faces: usize,
 }
 
+impl StageOutputs {
+    fn of(r: &Reconstruction) -> Self {
+        use aquamvs_pipeline::RangeSource;
+        let ranges = |s| r.ranges.iter().filter(|v| v.source == s).count();
+        Self {
+            views_undistorted: r.images.len(),
+            keypoints: r.sparse.stats.iter().map(|s| s.keypoints).sum(),
+            sparse_points: r.sparse.points.len(),
+            ranges_from_sparse_points: ranges(RangeSource::Sparse),
+            ranges_from_scene_extent: ranges(RangeSource::SceneExtent),
+            depth_maps: r.depth_maps.len(),
+            valid_depth_pixels: r.depth_maps.iter().map(|m| m.valid_count()).sum(),
+            fused_points: r.cloud.points.len(),
+            mesh_vertices: r.surface.vertices.len(),
+            mesh_faces: r.surface.faces.len(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct Overhead {
     /// What was timed.
@@ -126,15 +127,15 @@ struct Overhead {
     overhead_pct: f64,
 }
 
-/// The file: the report writer's schema (flattened) plus this run's extras.
+/// The file: the results schema (flattened) plus this run's extras.
 #[derive(Serialize)]
 struct ProfileFile<'a> {
     #[serde(flatten)]
-    base: &'a aquamvs_report::ProfileReport,
+    base: &'a ProfileReport,
     adapter: String,
     backend: String,
     setup: serde_json::Value,
-    stage_outputs: &'a StageOutputs,
+    stage_outputs: Option<StageOutputs>,
     depth_batching_identical_results: Option<bool>,
     profiler_overhead: Option<&'a Overhead>,
     profiler: &'a aquamvs_profiler::ProfileReport,
@@ -150,16 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !(2..=13).contains(&args.cameras) {
         bail!("--cameras {} is out of range (2..=13)", args.cameras);
     }
-    let sweep_check = SweepParams {
-        depths: args.depths,
-        window: args.window,
-        batch: args.batch,
-        depth_range: (0.1, 0.5),
-        keep_cost_volume: false,
-    };
-    sweep_check
-        .validate()
-        .context("--depths / --window / --batch")?;
+    let settings = args.sweep.settings()?;
     if args.features == 0 {
         bail!("--features must be at least 1");
     }
@@ -193,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     );
 
-    // Setup (not profiled): the rig, the recorded images.
+    // Setup (not profiled): the rig, the recorded images, the GPU pipelines.
     let t = Instant::now();
     let (rig, names) = profile_rig(args.width, args.height, args.cameras, distortion)?;
     scene.check_rig(&rig)?;
@@ -221,24 +213,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.height,
         scene.kind.name()
     );
+    let pipeline = Pipeline::new(flags::backend(Some(&ctx)))?;
+    let mut opts = ReconstructOptions {
+        depth: DepthOptions {
+            sweep: settings,
+            ..DepthOptions::default()
+        },
+        fallback_z: Some((scene.min_height(), scene.max_height())),
+        ..ReconstructOptions::default()
+    };
+    opts.sparse.keypoints.max_keypoints = args.features;
 
-    // The profiled run.
+    // The profiled run: the pipeline with the profiler attached.
     let mut prof = Profiler::for_context(&ctx);
     let sampling = args.memory_sample_ms > 0.0
         && prof.sample_device_memory(Duration::from_secs_f64(args.memory_sample_ms / 1000.0));
-    let mut outputs = StageOutputs::default();
     let wall = Instant::now();
-    let result = run_stages(&ctx, &mut prof, &rig, &images, &scene, &args, &mut outputs);
+    let result = pipeline.reconstruct(
+        &rig,
+        &images,
+        &opts,
+        &mut Profiled::new(&mut prof)
+            .with_progress(|s| println!("  {:<22} {:>8.2} s  {}", s.stage, s.seconds, s.summary)),
+    );
     let wall_s = wall.elapsed().as_secs_f64();
     let profile = prof.finish();
     match &result {
-        Ok(()) => println!("five stages done in {wall_s:.1} s"),
-        Err(e) => eprintln!("a stage failed after {wall_s:.1} s: {e:#}"),
-    }
-    if !profile.warnings.is_empty() {
-        for w in &profile.warnings {
-            eprintln!("profiler warning: {w}");
+        Ok(r) => {
+            println!("five stages done in {wall_s:.1} s");
+            for w in &r.warnings {
+                eprintln!("warning: {w}");
+            }
         }
+        Err(e) => eprintln!("a stage failed after {wall_s:.1} s: {e}"),
+    }
+    for w in &profile.warnings {
+        eprintln!("profiler warning: {w}");
     }
 
     // Depth batching, before/after, and the profiler's overhead on the same sweep.
@@ -250,45 +260,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
 
     // The report.
-    let mut stages = Vec::new();
-    let mut failed_at = None;
-    for name in STAGES {
-        match profile.stage(name) {
-            Some(s) => {
-                if !s.status.starts_with("ok") && failed_at.is_none() {
-                    failed_at = Some(name);
-                }
-                stages.push((
-                    name.to_owned(),
-                    StageTiming {
-                        cpu_time_ms: s.cpu_time_ms,
-                        gpu_time_ms: s.gpu_time_ms,
-                        total_time_ms: s.total_time_ms,
-                        self_time_ms: Some(s.self_time_ms),
-                        memory_mb: s.memory_mb,
-                        status: s.status.clone(),
-                    },
-                ));
-            }
-            None => stages.push((
-                name.to_owned(),
-                StageTiming {
-                    cpu_time_ms: 0.0,
-                    gpu_time_ms: None,
-                    total_time_ms: 0.0,
-                    self_time_ms: None,
-                    memory_mb: 0.0,
-                    status: format!(
-                        "not run ({} failed)",
-                        failed_at.unwrap_or("an earlier stage")
-                    ),
-                },
-            )),
-        }
-    }
     let mut extra = std::collections::BTreeMap::new();
-    extra.insert("window".to_owned(), json!(args.window));
-    extra.insert("batch".to_owned(), json!(args.batch));
+    extra.insert("window".to_owned(), json!(settings.window));
+    extra.insert("batch".to_owned(), json!(settings.batch));
     extra.insert("features".to_owned(), json!(args.features));
     extra.insert("scene".to_owned(), json!(scene.kind.name()));
     extra.insert(
@@ -298,10 +272,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let is_plan = args.width == 1920
         && args.height == 1080
         && args.cameras == 4
-        && args.depths == 64
-        && args.window == 11
+        && settings.depths == 64
+        && settings.window == 11
         && args.features == 2000;
-    let base = aquamvs_report::ProfileReport {
+    let base = ProfileReport {
         generated_at: machine::utc_now(),
         command: machine::command_line(),
         machine: machine::machine(Some(&ctx)),
@@ -310,36 +284,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             width: args.width,
             height: args.height,
             cameras: args.cameras as u32,
-            depths: args.depths,
+            depths: settings.depths,
             extra,
         },
-        timing_source: match profile.timing_source {
-            aquamvs_profiler::TimingSource::GpuTimestamps => TimingSource::GpuTimestamps,
-            aquamvs_profiler::TimingSource::CpuOnly => TimingSource::CpuOnly,
-        },
-        stages: OrderedMap(stages),
-        top_bottlenecks: profile
-            .top_bottlenecks(3)
-            .into_iter()
-            .map(|b| Bottleneck {
-                name: b.name,
-                time_ms: b.time_ms,
-                memory_mb: b.memory_mb,
-            })
-            .collect(),
+        timing_source: profile.timing_source.into(),
+        stages: profile.stage_timings(&STAGES),
+        top_bottlenecks: profile.bottlenecks(3),
         optimised_stage: "depth_estimation".to_owned(),
         depth_batching: batching,
         depth_batching_workload: batch_benchmark.then(|| {
+            let wl = aquamvs_sweep::Workload::STANDARD;
             let mut extra = std::collections::BTreeMap::new();
-            extra.insert("sources".to_owned(), json!(4));
-            extra.insert("window".to_owned(), json!(11));
+            extra.insert("sources".to_owned(), json!(wl.sources));
+            extra.insert("window".to_owned(), json!(wl.window));
             extra.insert("scene".to_owned(), json!(scene.kind.name()));
             Workload {
-                name: Some("standard".to_owned()),
-                width: 640,
-                height: 480,
-                cameras: 5,
-                depths: 64,
+                name: Some(wl.name.to_owned()),
+                width: wl.width,
+                height: wl.height,
+                cameras: wl.sources as u32 + 1,
+                depths: wl.depths,
                 extra,
             }
         }),
@@ -357,8 +321,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "render_s": render_s,
             "device_memory_sampling": sampling,
             "stages_wall_s": wall_s,
+            "warnings": result.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
         }),
-        stage_outputs: &outputs,
+        stage_outputs: result.as_ref().ok().map(StageOutputs::of),
         depth_batching_identical_results: identical,
         profiler_overhead: overhead.as_ref(),
         profiler: &profile,
@@ -366,8 +331,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(&file)?;
     text.push('\n');
     // What update-docs will read must parse and validate before anything is written.
-    aquamvs_report::ProfileReport::from_json(&text)
-        .context("the profile report does not match the report writer's schema")?;
+    ProfileReport::from_json(&text)
+        .context("the profile report does not match the results schema")?;
     let trace = serde_json::to_string(&profile.chrome_trace())?;
 
     print_tables(&base);
@@ -384,7 +349,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let trace_path = args.out.join("profile_trace.json");
-    let report_path = args.out.join(aquamvs_report::schema::PROFILE_REPORT_FILE);
+    let report_path = args.out.join(aquamvs_results::PROFILE_REPORT_FILE);
     aquamvs_io::write_atomic(&trace_path, trace.as_bytes())?;
     aquamvs_io::write_atomic(&report_path, text.as_bytes())?;
     println!(
@@ -392,7 +357,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report_path.display(),
         trace_path.display()
     );
-    result
+    result.map(drop).map_err(Into::into)
 }
 
 /// `cam00`, `center`, then cam00's nearest ring neighbours, `n` in all, in rig order; the
@@ -424,278 +389,99 @@ fn profile_rig(
     Ok((Rig::new(full.interface, cameras)?, names))
 }
 
-/// The five stages, each in its scope; per-view work in nested scopes `stage/camera`. The
-/// CPU stages (sparse matching, fusion, surface) use CPU-only scopes: their GPU time is null.
-fn run_stages(
-    ctx: &GpuContext,
-    prof: &mut Profiler,
-    rig: &Rig,
-    images: &[Vec<f32>],
-    scene: &Scene,
-    args: &Args,
-    out: &mut StageOutputs,
-) -> anyhow::Result<()> {
-    let (device, queue) = (&ctx.device, &ctx.queue);
-
-    // 1. Undistortion (GPU).
-    let undistorted: Vec<Vec<f32>> = prof.scope("undistortion", |prof| {
-        let gpu = GpuUndistort::new(device)?;
-        rig.cameras
-            .iter()
-            .zip(images)
-            .map(|(cam, im)| {
-                prof.scope(&format!("undistortion/{}", cam.name), |_| {
-                    gpu.run(device, queue, cam, im, 0.0)
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
-    out.views_undistorted = undistorted.len();
-    let mut pinhole = rig.clone();
-    for c in &mut pinhole.cameras {
-        c.distortion = None;
-    }
-    let rig = &pinhole;
-    let references: Vec<usize> = (0..rig.cameras.len())
-        .filter(|&i| rig.cameras[i].name != "center")
-        .collect();
-
-    // 2. Sparse matching and the sweep ranges (CPU).
-    let sparse_opts = SparseOptions {
-        keypoints: KeypointOptions {
-            max_keypoints: args.features,
-            ..KeypointOptions::default()
-        },
-        sources: SparseOptions::default().sources.min(rig.cameras.len() - 1),
-        min_views: SparseOptions::default().min_views.min(rig.cameras.len()),
-        ..SparseOptions::default()
-    };
-    let sparse = prof.scope_cpu("sparse_matching", |_| {
-        sparse_matching(rig, &undistorted, &references, &sparse_opts)
-    })?;
-    out.keypoints = sparse.stats.iter().map(|s| s.keypoints).sum();
-    out.sparse_points = sparse.points.len();
-    let mut ranges = Vec::with_capacity(references.len());
-    for &r in &references {
-        match sparse.ranges[r] {
-            Some(s) => {
-                out.ranges_from_sparse_points += 1;
-                ranges.push((s.min, s.max));
-            }
-            None => {
-                // Too few sparse points in view: the scene's stated depth extent (what a user
-                // knows), never the ground truth.
-                out.ranges_from_scene_extent += 1;
-                ranges.push(depth_range_from_z(
-                    &rig.cameras[r],
-                    scene.min_height(),
-                    scene.max_height(),
-                    0.05,
-                )?);
-            }
-        }
-    }
-
-    // 3. Depth estimation (GPU sweep), one nested scope per reference view.
-    let depth_opts = DepthOptions {
-        depths: args.depths,
-        window: args.window,
-        batch: args.batch,
-        sources: rig.cameras.len() - 1,
-    };
-    let maps: Vec<DepthMap> = prof.scope("depth_estimation", |prof| {
-        let sweep = GpuSweep::new(device)?;
-        let mut maps = Vec::with_capacity(references.len());
-        for (&r, &range) in references.iter().zip(&ranges) {
-            let m = prof.scope(&format!("depth_estimation/{}", rig.cameras[r].name), |_| {
-                depth_estimation(
-                    rig,
-                    &undistorted,
-                    &[r],
-                    &[range],
-                    &depth_opts,
-                    SweepBackend::Gpu {
-                        device,
-                        queue,
-                        sweep: &sweep,
-                    },
-                )
-            })?;
-            maps.extend(m);
-        }
-        Ok::<_, anyhow::Error>(maps)
-    })?;
-    out.depth_maps = maps.len();
-    out.valid_depth_pixels = maps.iter().map(DepthMap::valid_count).sum();
-
-    // 4. Fusion (CPU).
-    let fusion_opts = FusionOptions {
-        min_agreeing_views: FusionOptions::default()
-            .min_agreeing_views
-            .min(maps.len().saturating_sub(1).max(1)),
-        ..FusionOptions::default()
-    };
-    let cloud = prof.scope_cpu("fusion", |_| fuse(rig, &maps, &fusion_opts))?;
-    out.fused_points = cloud.points.len();
-
-    // 5. Surface reconstruction (CPU).
-    let mesh = prof.scope_cpu("surface_reconstruction", |_| {
-        height_field_surface(&cloud.points, &SurfaceOptions::default())
-    })?;
-    out.mesh_vertices = mesh.vertices.len();
-    out.mesh_faces = mesh.faces.len();
-    Ok(())
-}
-
-/// The standard workload (640×480, 64 depths, window 11, cam00 against its 4 sources) at each
-/// batch size, rounds interleaved (the order rotates) after one warm-up run each; plus batch 16
-/// inside a profiler scope, to measure the profiler's overhead on the sweep.
+/// The standard workload (`aquamvs_sweep::Workload::STANDARD`, cam00 against its 4 sources) at
+/// each batch size, rounds interleaved by the one timing harness; plus batch 16 inside a
+/// profiler scope, to measure the profiler's overhead on the sweep.
 fn batching_benchmark(
     ctx: &GpuContext,
     scene: &Scene,
     runs: u32,
 ) -> anyhow::Result<(Vec<BatchTiming>, bool, Overhead)> {
-    let (w, h, depths, n_sources) = (640, 480, 64, 4);
-    let rig = Rig::reference(w, h)?;
-    let sources_idx = rig.sources(0, n_sources);
-    let mut views_idx = vec![0];
-    views_idx.extend(&sources_idx);
-    let images: Vec<(usize, Vec<f32>)> = views_idx
-        .iter()
-        .map(|&i| (i, render(scene, &rig.cameras[i], &RenderOptions::default())))
-        .collect();
-    let image = |i: usize| &images.iter().find(|(j, _)| *j == i).expect("rendered").1;
-    let reference = View {
-        camera: &rig.cameras[0],
-        image: image(0),
-    };
-    let sources: Vec<View> = sources_idx
-        .iter()
-        .map(|&i| View {
-            camera: &rig.cameras[i],
-            image: image(i),
-        })
-        .collect();
-    let range = depth_range_from_z(
-        &rig.cameras[0],
-        scene.min_height(),
-        scene.max_height(),
-        0.05,
-    )?;
+    let standard = Rendered::new(aquamvs_sweep::Workload::STANDARD, scene)?;
+    let (views, range, wl) = (standard.views(), standard.range, standard.workload);
     let sweep = GpuSweep::new(&ctx.device)?;
-    let params = |batch| SweepParams {
-        depths,
-        window: 11,
-        batch,
-        depth_range: range,
-        keep_cost_volume: false,
-    };
-    let run_once = |batch: u32| -> anyhow::Result<(f64, Vec<f32>)> {
-        let t = Instant::now();
-        let out = sweep.run(&ctx.device, &ctx.queue, reference, &sources, &params(batch))?;
-        Ok((t.elapsed().as_secs_f64() * 1000.0, out.depth))
+    let sweep_at = |batch: u32| {
+        let settings = wl.settings(batch);
+        sweep.run(
+            &ctx.device,
+            &ctx.queue,
+            views[0],
+            &views[1..],
+            &settings,
+            range,
+        )
     };
     println!(
-        "depth batching: {w}x{h}, {depths} depths, {n_sources} sources, window 11, batch {:?}, \
+        "depth batching: {}x{}, {} depths, {} sources, window {}, batch {BATCH_SIZES:?}, \
          {runs} runs each (+1 warm-up), interleaved",
-        BATCH_SIZES
+        wl.width, wl.height, wl.depths, wl.sources, wl.window
     );
     // Variants: the three batch sizes, then batch 16 inside a profiler scope.
-    let n_variants = BATCH_SIZES.len() + 1;
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); n_variants];
-    let mut depth_maps: Vec<Option<Vec<f32>>> = vec![None; BATCH_SIZES.len()];
-    let mut profiled_ratio = Vec::new();
-    let run_profiled = || -> anyhow::Result<f64> {
-        let mut prof = Profiler::for_context(ctx);
-        let t = Instant::now();
-        prof.scope("depth_estimation", |_| {
-            sweep.run(&ctx.device, &ctx.queue, reference, &sources, &params(16))
-        })?;
-        drop(prof.finish());
-        Ok(t.elapsed().as_secs_f64() * 1000.0)
-    };
-    for (k, &b) in BATCH_SIZES.iter().enumerate() {
-        let (_, d) = run_once(b)?;
-        depth_maps[k] = Some(d);
-    }
-    run_profiled()?;
-    for round in 0..runs as usize {
-        let mut this = vec![0.0; n_variants];
-        for j in 0..n_variants {
-            let v = (round + j) % n_variants;
-            this[v] = if v < BATCH_SIZES.len() {
-                run_once(BATCH_SIZES[v])?.0
-            } else {
-                run_profiled()?
-            };
-        }
-        for v in 0..n_variants {
-            times[v].push(this[v]);
-        }
-        profiled_ratio.push(this[n_variants - 1] / this[BATCH_SIZES.len() - 1]);
-        println!(
-            "  round {}: {}",
-            round + 1,
-            BATCH_SIZES
+    let profiled = BATCH_SIZES.len();
+    let labels: Vec<String> = BATCH_SIZES
+        .iter()
+        .map(|b| format!("batch {b}"))
+        .chain(std::iter::once("batch 16 profiled".to_owned()))
+        .collect();
+    let timed = harness::interleaved(
+        profiled + 1,
+        runs,
+        |v| -> anyhow::Result<Option<Vec<f32>>> {
+            if v < profiled {
+                return Ok(Some(sweep_at(BATCH_SIZES[v])?.depth));
+            }
+            let mut prof = Profiler::for_context(ctx);
+            prof.scope("depth_estimation", |_| sweep_at(16))?;
+            drop(prof.finish());
+            Ok(None)
+        },
+        |round, t| {
+            let line: Vec<String> = labels
                 .iter()
-                .map(|b| format!("batch {b}"))
-                .chain(std::iter::once("batch 16 profiled".to_owned()))
-                .zip(&this)
-                .map(|(n, t)| format!("{n} {t:.0} ms"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let stats = |v: &[f64]| {
-        let mut s = v.to_vec();
-        s.sort_by(f64::total_cmp);
-        (median(&s), s[0], s[s.len() - 1])
-    };
-    let base = stats(&times[0]).0;
-    let n_samples = samples(w, h, depths, n_sources as u32) as f64;
+                .zip(t)
+                .map(|(n, s)| format!("{n} {:.0} ms", s * 1e3))
+                .collect();
+            println!("  round {}: {}", round + 1, line.join(", "));
+        },
+    )?;
+    let base = timed.summary(0).median;
+    let n_samples = wl.samples() as f64;
     let rows = BATCH_SIZES
         .iter()
         .enumerate()
         .map(|(k, &b)| {
-            let (med, min, max) = stats(&times[k]);
+            let s = timed.summary(k);
             BatchTiming {
                 batch_size: b,
-                median_ms: med,
-                min_ms: min,
-                max_ms: max,
+                median_ms: s.median * 1e3,
+                min_ms: s.min * 1e3,
+                max_ms: s.max * 1e3,
                 runs,
-                speedup: base / med,
-                samples_per_s: Some(n_samples / (med / 1000.0)),
+                speedup: base / s.median,
+                samples_per_s: Some(n_samples / s.median),
             }
         })
         .collect();
-    let first = depth_maps[0].as_ref().expect("warm-up ran");
-    let identical = depth_maps.iter().all(|d| {
+    let first = timed.warmup[0].as_ref().expect("a batch variant");
+    let identical = timed.warmup[..profiled].iter().all(|d| {
         d.as_ref().is_some_and(|d| {
             d.len() == first.len() && d.iter().zip(first).all(|(a, b)| a.to_bits() == b.to_bits())
         })
     });
-    profiled_ratio.sort_by(f64::total_cmp);
     let overhead = Overhead {
-        workload: format!("{w}x{h}, {depths} depths, {n_sources} sources, batch 16"),
+        workload: format!(
+            "{}x{}, {} depths, {} sources, batch 16",
+            wl.width, wl.height, wl.depths, wl.sources
+        ),
         runs,
-        median_bare_ms: stats(&times[BATCH_SIZES.len() - 1]).0,
-        median_profiled_ms: stats(&times[n_variants - 1]).0,
-        overhead_pct: (median(&profiled_ratio) - 1.0) * 100.0,
+        median_bare_ms: timed.summary(profiled - 1).median * 1e3,
+        median_profiled_ms: timed.summary(profiled).median * 1e3,
+        overhead_pct: (timed.median_ratio(profiled, profiled - 1) - 1.0) * 100.0,
     };
     Ok((rows, identical, overhead))
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
-    }
-}
-
-fn print_tables(report: &aquamvs_report::ProfileReport) {
+fn print_tables(report: &ProfileReport) {
     println!();
     println!(
         "workload: {}; GPU times: {}",
@@ -712,158 +498,5 @@ fn print_tables(report: &aquamvs_report::ProfileReport) {
     }
     if let Some(rss) = report.peak_rss_mb {
         println!("peak resident memory: {rss:.0} MB");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
-    fn parse(extra: &[&str]) -> Args {
-        let mut argv = vec!["profile"];
-        argv.extend_from_slice(extra);
-        Cli::try_parse_from(argv).unwrap().args
-    }
-
-    fn scratch(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!(
-            "aquamvs-xtask-profile-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        p
-    }
-
-    #[test]
-    fn defaults_are_the_plan_workload_with_the_batch_benchmark() {
-        let a = parse(&[]);
-        assert_eq!(
-            (a.width, a.height, a.cameras, a.depths),
-            (1920, 1080, 4, 64)
-        );
-        assert!(!a.no_batch_benchmark);
-        assert!(parse(&["--no-batch-benchmark"]).no_batch_benchmark);
-        // The last of the pair wins.
-        assert!(!parse(&["--no-batch-benchmark", "--batch-benchmark"]).no_batch_benchmark);
-    }
-
-    #[test]
-    fn bad_input_is_one_error_and_writes_nothing() {
-        let out = scratch("bad");
-        let out_s = out.to_str().unwrap();
-        for (flags, want) in [
-            (&["--cameras", "1"][..], "--cameras"),
-            (&["--width", "8"][..], "--width"),
-            (&["--window", "4"][..], "--depths / --window / --batch"),
-            (&["--depths", "1"][..], "--depths / --window / --batch"),
-            (&["--batch", "0"][..], "--depths / --window / --batch"),
-            (&["--scene", "bumpy"][..], "--scene"),
-            (&["--distortion", "0.1,0"][..], "--distortion"),
-            (&["--features", "0"][..], "--features"),
-            (&["--batch-runs", "0"][..], "--batch-runs"),
-            (&["--memory-sample-ms=-1"][..], "--memory-sample-ms"),
-        ] {
-            let mut argv = flags.to_vec();
-            argv.extend(["--out", out_s]);
-            let err = run(parse(&argv)).unwrap_err();
-            let msg = format!("{err:#}");
-            assert!(msg.contains(want), "{flags:?}: {msg}");
-            assert!(!out.exists(), "{flags:?} wrote something");
-        }
-    }
-
-    #[test]
-    fn distortion_parsing() {
-        assert_eq!(parse_distortion("none").unwrap(), None);
-        let d = parse_distortion("-0.1, 0.02,0,0,0.001").unwrap().unwrap();
-        assert_eq!((d.k1, d.k2, d.k3), (-0.1, 0.02, 0.001));
-        assert!(parse_distortion("1,2,3,4,inf").is_err());
-    }
-
-    #[test]
-    fn the_profile_rig_is_cam00_its_neighbours_and_the_centre() {
-        let (rig, names) = profile_rig(64, 48, 4, None).unwrap();
-        assert_eq!(names, ["cam00", "cam01", "cam11", "center"]);
-        assert_eq!(rig.cameras.len(), 4);
-        let (_, names) = profile_rig(64, 48, 2, None).unwrap();
-        assert_eq!(names, ["cam00", "center"]);
-        let (_, names) = profile_rig(64, 48, 13, None).unwrap();
-        assert_eq!(names.len(), 13);
-    }
-
-    /// The whole command on a tiny workload: five stages, GPU time exactly for the GPU
-    /// stages, three sorted bottlenecks, a valid trace; the report parses with the report
-    /// writer's schema. Fails without an adapter under CI=true.
-    #[test]
-    fn tiny_profile_writes_a_valid_report_and_trace() {
-        if GpuContext::for_tests(&GpuOptions::default())
-            .expect("GPU adapter required (CI=true)")
-            .is_none()
-        {
-            return;
-        }
-        let out = scratch("tiny");
-        let args = parse(&[
-            "--width",
-            "160",
-            "--height",
-            "120",
-            "--depths",
-            "16",
-            "--features",
-            "300",
-            "--supersample",
-            "1",
-            "--no-batch-benchmark",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        run(args).unwrap();
-        let text = std::fs::read_to_string(out.join("profile_report.json")).unwrap();
-        let report = aquamvs_report::ProfileReport::from_json(&text).unwrap();
-        let names: Vec<&str> = report.stages.iter().map(|(k, _)| k).collect();
-        assert_eq!(names, STAGES);
-        for (name, s) in report.stages.iter() {
-            assert_eq!(s.status, "ok", "{name}");
-            assert!(s.cpu_time_ms > 0.0, "{name}");
-            let gpu_stage = matches!(name, "undistortion" | "depth_estimation");
-            let has_timestamps = report.timing_source == TimingSource::GpuTimestamps;
-            assert_eq!(
-                s.gpu_time_ms.is_some(),
-                gpu_stage && has_timestamps,
-                "{name}"
-            );
-        }
-        assert_eq!(report.top_bottlenecks.len(), 3);
-        assert!(
-            report
-                .top_bottlenecks
-                .windows(2)
-                .all(|w| w[0].time_ms >= w[1].time_ms)
-        );
-        assert!(report.depth_batching.is_empty());
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert!(v["stage_outputs"]["fused_points"].as_u64().unwrap() > 0);
-        assert!(v["profiler"]["stages"]["depth_estimation/cam00"].is_object());
-        let trace: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("profile_trace.json")).unwrap())
-                .unwrap();
-        let events = trace["traceEvents"].as_array().unwrap();
-        for stage in STAGES {
-            assert!(
-                events
-                    .iter()
-                    .any(|e| e["ph"] == "X" && e["tid"] == 1 && e["name"] == stage),
-                "{stage} on the CPU track"
-            );
-        }
-        let _ = std::fs::remove_dir_all(&out);
     }
 }

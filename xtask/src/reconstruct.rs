@@ -6,13 +6,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
-use aquamvs_gpu::{GpuContext, GpuOptions};
+use anyhow::Context;
 use aquamvs_io::{npy, ply, scene_dir::read_scene_dir, write_atomic};
-use aquamvs_pipeline::{Backend, ReconstructOptions, reconstruct};
+use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions, STAGES};
 use serde_json::json;
 
-use crate::flags::SweepFlags;
+use crate::flags::{self, BackendFlag, SweepFlags};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,9 +23,9 @@ pub struct Args {
     /// Output folder (created if missing; files in it are replaced).
     #[arg(long)]
     out: PathBuf,
-    /// Where undistortion and the sweep run: `gpu` or `cpu`.
-    #[arg(long, default_value = "gpu")]
-    backend: String,
+    /// Where undistortion and the sweep run.
+    #[arg(long, value_enum, default_value_t = BackendFlag::Gpu)]
+    backend: BackendFlag,
     /// Keypoints per view for sparse matching.
     #[arg(long, default_value_t = 600)]
     keypoints: usize,
@@ -37,11 +36,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
-    let gpu = match args.backend.as_str() {
-        "gpu" => true,
-        "cpu" => false,
-        other => bail!("unknown backend {other:?} (expected \"gpu\" or \"cpu\")"),
-    };
+    let mut opts = ReconstructOptions::default();
+    opts.depth.sweep = args.sweep.settings()?;
+    opts.sparse.keypoints.max_keypoints = args.keypoints;
+    opts.surface.cell_size = args.cell;
+    opts.validate()?;
     let scene_dir = read_scene_dir(&args.scene)
         .with_context(|| format!("reading scene folder {}", args.scene.display()))?;
     let (w, h) = scene_dir
@@ -56,41 +55,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         scene_dir.scene.kind.name(),
         scene_dir.rig.cameras.len()
     );
-    let ctx = if gpu {
-        let ctx = GpuContext::new(&GpuOptions::default()).context("creating the GPU device")?;
-        println!("adapter: {} ({})", ctx.adapter_name(), ctx.backend_name());
-        Some(ctx)
-    } else {
-        None
-    };
-    let backend = match &ctx {
-        Some(c) => Backend::Gpu {
-            device: &c.device,
-            queue: &c.queue,
-        },
-        None => Backend::Cpu,
-    };
-    let mut opts = ReconstructOptions::default();
-    opts.depth.depths = args.sweep.depths;
-    opts.depth.window = args.sweep.window;
-    opts.depth.batch = args.sweep.batch;
-    opts.sparse.keypoints.max_keypoints = args.keypoints;
-    opts.surface.cell_size = args.cell;
     opts.fallback_z = Some((scene_dir.scene.min_height(), scene_dir.scene.max_height()));
-
+    let ctx = args.backend.context()?;
+    let pipeline = Pipeline::new(flags::backend(ctx.as_ref()))?;
     let mut n = 0;
-    let result = reconstruct(
+    let result = pipeline.reconstruct(
         &scene_dir.rig,
         &scene_dir.images,
         &opts,
-        backend,
-        &mut |s| {
+        &mut Progress(|s: &aquamvs_pipeline::StageReport| {
             n += 1;
             println!(
-                "[{n}/5] {:<22} {:>8.2} s  {}",
-                s.stage, s.seconds, s.summary
+                "[{n}/{}] {:<22} {:>8.2} s  {}",
+                STAGES.len(),
+                s.stage,
+                s.seconds,
+                s.summary
             );
-        },
+        }),
     )?;
     for wmsg in &result.warnings {
         eprintln!("warning: {wmsg}");
@@ -142,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "device_type": format!("{:?}", c.info().device_type),
             "driver": c.info().driver,
         })),
-        "parameters": &opts,
+        "parameters": &result.options,
         "references": result.references.iter().map(|&r| &result.rig.cameras[r].name).collect::<Vec<_>>(),
         "stages": &result.stages,
         "stage_seconds_total": stage_total,

@@ -15,12 +15,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aquamvs_io::scene_dir::read_scene_dir;
-use aquamvs_sweep::{
-    GpuSweep, SweepOutput, SweepParams, View, depth_range_from_z, samples, sweep_cpu, warp_span,
-};
+use aquamvs_pipeline::{Backend, DepthMap, DepthOptions, Pipeline};
+use aquamvs_sweep::{check_range, depth_range_from_z, samples, warp_span};
 use serde_json::json;
 
-use crate::flags::SweepFlags;
+use crate::flags::{self, BackendFlag, SweepFlags};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,9 +40,9 @@ pub struct Args {
     /// Margin (metres of world Z) around the scene's depth extent for the default range.
     #[arg(long, default_value_t = 0.02)]
     margin: f64,
-    /// `gpu` (wgpu; WGPU_BACKEND etc. honoured) or `cpu` (the f64 reference).
-    #[arg(long, default_value = "gpu")]
-    backend: String,
+    /// Where the sweep runs: `gpu` (wgpu) or `cpu` (the f64 reference).
+    #[arg(long, value_enum, default_value_t = BackendFlag::Gpu)]
+    backend: BackendFlag,
     /// Also run the other backend and report how well the two agree on the patch.
     #[arg(long)]
     compare: bool,
@@ -64,30 +63,17 @@ fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
         .trim()
         .parse()
         .with_context(|| format!("--depth-range: {b:?} is not a number"))?;
+    check_range((lo, hi)).context("--depth-range")?;
     Ok((lo, hi))
-}
-
-enum Backend {
-    Gpu,
-    Cpu,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     // Everything that can be checked without reading the scene is checked first.
-    let backend = match args.backend.as_str() {
-        "gpu" => Backend::Gpu,
-        "cpu" => Backend::Cpu,
-        other => bail!("--backend {other:?} must be \"gpu\" or \"cpu\""),
+    let opts = DepthOptions {
+        sweep: args.sweep.settings()?,
+        sources: args.sources,
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
-    let probe = SweepParams {
-        depths: args.sweep.depths,
-        window: args.sweep.window,
-        batch: args.sweep.batch,
-        depth_range: given_range.unwrap_or((0.1, 0.2)),
-        keep_cost_volume: false,
-    };
-    probe.validate().context("invalid sweep parameters")?;
     if args.sources == 0 {
         bail!("--sources must be at least 1");
     }
@@ -131,72 +117,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
         }
     };
-    let params = SweepParams {
-        depth_range: range,
-        ..probe
-    };
-    params.validate().context("invalid sweep parameters")?;
-
-    let reference = View {
-        camera: cam,
-        image: &dir.images[ref_idx],
-    };
-    let sources: Vec<View> = src_idx
-        .iter()
-        .map(|&i| View {
-            camera: &rig.cameras[i],
-            image: &dir.images[i],
-        })
-        .collect();
-    let src_cams: Vec<_> = src_idx.iter().map(|&i| &rig.cameras[i]).collect();
-    let n_samples = samples(cam.width, cam.height, params.depths, sources.len() as u32);
+    let n_samples = samples(
+        cam.width,
+        cam.height,
+        opts.sweep.depths,
+        src_idx.len() as u32,
+    );
 
     // The GPU context is needed for --backend gpu, and for --compare.
-    let ctx = match (&backend, args.compare) {
-        (Backend::Gpu, _) => Some(
-            aquamvs_gpu::GpuContext::new(&Default::default())
-                .context("--backend gpu needs a GPU adapter (try --backend cpu)")?,
-        ),
-        (Backend::Cpu, true) => Some(
-            aquamvs_gpu::GpuContext::new(&Default::default())
-                .context("--compare needs a GPU adapter")?,
-        ),
-        (Backend::Cpu, false) => None,
+    let gpu_wanted = args.backend == BackendFlag::Gpu || args.compare;
+    let ctx = if gpu_wanted {
+        BackendFlag::Gpu.context()?
+    } else {
+        None
     };
     let setup = Instant::now();
     let gpu = ctx
         .as_ref()
-        .map(|c| GpuSweep::new(&c.device))
+        .map(|c| Pipeline::new(flags::backend(Some(c))))
         .transpose()
         .context("building the sweep pipelines")?;
     let setup_seconds = setup.elapsed().as_secs_f64();
-    let run_gpu = || -> anyhow::Result<(SweepOutput, f64)> {
-        let (c, g) = (ctx.as_ref().unwrap(), gpu.as_ref().unwrap());
+    let cpu = Pipeline::new(Backend::Cpu)?;
+    let sweep_on = |p: &Pipeline| -> anyhow::Result<(DepthMap, f64)> {
         let t = Instant::now();
-        let out = g.run(&c.device, &c.queue, reference, &sources, &params)?;
+        let out = p.depth_map(rig, &dir.images, ref_idx, range, &opts)?;
         Ok((out, t.elapsed().as_secs_f64()))
     };
-    let run_cpu = || -> anyhow::Result<(SweepOutput, f64)> {
-        let t = Instant::now();
-        let out = sweep_cpu(reference, &sources, &params)?;
-        Ok((out, t.elapsed().as_secs_f64()))
+    let (first, second) = match (args.backend, &gpu) {
+        (BackendFlag::Gpu, Some(g)) => (g, args.compare.then_some(&cpu)),
+        (_, g) => (&cpu, g.as_ref().filter(|_| args.compare)),
     };
-    let ((out, seconds), other) = match backend {
-        Backend::Gpu => (
-            run_gpu().context("GPU sweep")?,
-            args.compare
-                .then(run_cpu)
-                .transpose()
-                .context("CPU sweep")?,
-        ),
-        Backend::Cpu => (
-            run_cpu().context("CPU sweep")?,
-            args.compare
-                .then(run_gpu)
-                .transpose()
-                .context("GPU sweep")?,
-        ),
-    };
+    let (out, seconds) = sweep_on(first)?;
+    let other = second.map(sweep_on).transpose()?;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -204,271 +157,60 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     aquamvs_io::npy::write_f32(&args.out.join("depth.npy"), h, w, &out.depth)?;
     aquamvs_io::npy::write_f32(&args.out.join("confidence.npy"), h, w, &out.confidence)?;
 
-    let eval = evaluate(&dir, ref_idx, &out, other.as_ref().map(|o| &o.0));
-    let (adapter, backend_name) = match (&backend, &ctx) {
-        (Backend::Gpu, Some(c)) => (c.adapter_name().to_string(), c.backend_name()),
+    // Accuracy against the folder's ground truth over the patch pixels, and agreement with
+    // the other backend when it ran.
+    let truth = &dir.depths[ref_idx];
+    let patch = dir.scene.patch_pixels(cam, truth);
+    let errors = aquamvs_metrics::depth_errors(&out.depth, truth, &patch);
+    let agreement = other
+        .as_ref()
+        .map(|(o, _)| aquamvs_metrics::depth_agreement(&out.depth, &o.depth, &patch, 0.1));
+    let (adapter, backend_name) = match (first.backend_name(), &ctx) {
+        ("gpu", Some(c)) => (c.adapter_name().to_string(), c.backend_name()),
         _ => (
-            format!("CPU reference, {} threads (rayon)", rayon_threads()),
+            format!(
+                "CPU reference, {} threads (rayon)",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ),
             "cpu".to_string(),
         ),
     };
+    let src_cams: Vec<_> = src_idx.iter().map(|&i| &rig.cameras[i]).collect();
     let report = json!({
         "scene": args.scene.display().to_string(),
         "reference": args.reference,
         "sources": src_idx.iter().map(|&i| rig.cameras[i].name.clone()).collect::<Vec<_>>(),
         "width": cam.width,
         "height": cam.height,
-        "depths": params.depths,
-        "window": params.window,
-        "batch": params.batch,
-        "depth_range": [params.depth_range.0, params.depth_range.1],
+        "depths": opts.sweep.depths,
+        "window": opts.sweep.window,
+        "batch": opts.sweep.batch,
+        "depth_range": [range.0, range.1],
         "depth_range_source": range_source,
-        "depth_step_m": params.step(),
+        "depth_step_m": opts.sweep.step(range),
         "backend": backend_name,
         "adapter": adapter,
-        "warp_span": matches!(backend, Backend::Gpu)
-            .then(|| warp_span(cam, &src_cams, params.depths, params.depth_range)),
+        "warp_span": (first.backend_name() == "gpu")
+            .then(|| warp_span(cam, &src_cams, opts.sweep.depths, range)),
         "samples": n_samples,
         "seconds": seconds,
         "samples_per_s": n_samples as f64 / seconds,
         "setup_seconds": setup_seconds,
-        "compare": other.as_ref().map(|(_, s)| json!({
-            "backend": if matches!(backend, Backend::Gpu) { "cpu" } else { "gpu" },
+        "compare": other.as_ref().map(|(o, s)| json!({
+            "backend": second.map(|p| p.backend_name()),
             "seconds": s,
             "samples_per_s": n_samples as f64 / s,
+            "valid_pixels": o.valid_count(),
         })),
-        "evaluation": eval,
+        "evaluation": {
+            "note": "evaluation against the scene folder's ground truth (not used by the sweep)",
+            "patch_pixels": patch.len(),
+            "errors": errors,
+            "agreement_with_other_backend": agreement,
+        },
     });
     let text = serde_json::to_string_pretty(&report)?;
     aquamvs_io::write_atomic(&args.out.join("sweep.json"), text.as_bytes())?;
     println!("{text}");
     Ok(())
-}
-
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// Accuracy against the folder's ground truth over the patch pixels (ground-truth surface point
-/// within the scene bounds), and agreement with the other backend when it ran.
-fn evaluate(
-    dir: &aquamvs_io::scene_dir::SceneDir,
-    ref_idx: usize,
-    out: &SweepOutput,
-    other: Option<&SweepOutput>,
-) -> serde_json::Value {
-    let cam = &dir.rig.cameras[ref_idx];
-    let truth = &dir.depths[ref_idx];
-    let w = cam.width as usize;
-    let mut patch = Vec::new();
-    for (i, &t) in truth.iter().enumerate() {
-        if !t.is_finite() {
-            continue;
-        }
-        let (u, v) = ((i % w) as f64, (i / w) as f64);
-        let (x, y) = cam.undistort_pixel(u, v);
-        let Some(ray) = cam.cast_ray(x, y) else {
-            continue;
-        };
-        let p = ray.at(t as f64);
-        if dir.scene.in_bounds(p.x, p.y) {
-            patch.push(i);
-        }
-    }
-    let mut errors: Vec<f64> = patch
-        .iter()
-        .filter(|&&i| out.depth[i].is_finite())
-        .map(|&i| (out.depth[i] as f64 - truth[i] as f64).abs() * 1e3)
-        .collect();
-    errors.sort_by(|a, b| a.total_cmp(b));
-    let pct = |n: usize, d: usize| {
-        if d == 0 {
-            0.0
-        } else {
-            100.0 * n as f64 / d as f64
-        }
-    };
-    let quantile = |q: f64| {
-        (!errors.is_empty()).then(|| errors[((errors.len() - 1) as f64 * q).round() as usize])
-    };
-    let agreement = other.map(|o| {
-        let both: Vec<usize> = patch
-            .iter()
-            .copied()
-            .filter(|&i| out.depth[i].is_finite() && o.depth[i].is_finite())
-            .collect();
-        let close = both
-            .iter()
-            .filter(|&&i| (out.depth[i] - o.depth[i]).abs() <= 1e-4)
-            .count();
-        let valid_other = patch.iter().filter(|&&i| o.depth[i].is_finite()).count();
-        json!({
-            "pixels_valid_in_both": both.len(),
-            "within_0_1_mm_pct_of_both": pct(close, both.len()),
-            "within_0_1_mm_pct_of_patch": pct(close, patch.len()),
-            "other_valid_pct": pct(valid_other, patch.len()),
-        })
-    });
-    json!({
-        "note": "evaluation against the scene folder's ground truth (not used by the sweep)",
-        "patch_pixels": patch.len(),
-        "valid_pct": pct(errors.len(), patch.len()),
-        "median_abs_error_mm": quantile(0.5),
-        "p90_abs_error_mm": quantile(0.9),
-        "mean_abs_error_mm": (!errors.is_empty())
-            .then(|| errors.iter().sum::<f64>() / errors.len() as f64),
-        "within_1_mm_pct": pct(errors.iter().filter(|&&e| e <= 1.0).count(), patch.len()),
-        "agreement_with_other_backend": agreement,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct SceneCli {
-        #[command(flatten)]
-        args: crate::scene::Args,
-    }
-
-    #[derive(Debug, Parser)]
-    struct SweepCli {
-        #[command(flatten)]
-        args: Args,
-    }
-
-    fn scratch(name: &str) -> PathBuf {
-        let p =
-            std::env::temp_dir().join(format!("aquamvs-xtask-sweep-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        p
-    }
-
-    /// A tiny rendered flat scene.
-    fn tiny_scene(root: &std::path::Path) -> PathBuf {
-        let dir = root.join("scene");
-        let cli = SceneCli::parse_from([
-            "scene",
-            "--kind",
-            "flat",
-            "--width",
-            "64",
-            "--height",
-            "48",
-            "--out",
-            dir.to_str().unwrap(),
-            "--mesh-spacing",
-            "0.02",
-            "--supersample",
-            "2",
-        ]);
-        crate::scene::run(cli.args).unwrap();
-        dir
-    }
-
-    fn sweep(extra: &[&str]) -> anyhow::Result<()> {
-        let mut argv = vec!["sweep"];
-        argv.extend_from_slice(extra);
-        run(SweepCli::try_parse_from(argv)?.args)
-    }
-
-    #[test]
-    fn bad_input_gives_one_clear_error() {
-        let root = scratch("bad");
-        let scene = tiny_scene(&root);
-        let (s, o) = (scene.to_str().unwrap(), root.join("out"));
-        let o = o.to_str().unwrap();
-        let base = ["--scene", s, "--reference", "cam00", "--out", o];
-        let cases: Vec<(Vec<&str>, &str)> = vec![
-            (vec!["--window", "10"], "window must be odd"),
-            (vec!["--window", "33"], "window must be odd"),
-            (vec!["--depths", "1"], "at least 2 depth"),
-            (vec!["--depth-range", "0.3,0.2"], "depth range"),
-            (vec!["--depth-range", "0.2,0.2"], "depth range"),
-            (vec!["--depth-range", "0.2"], "--depth-range"),
-            (vec!["--batch", "0"], "batch"),
-            (vec!["--backend", "tpu"], "--backend"),
-            (vec!["--sources", "0"], "--sources"),
-            (vec!["--sources", "13"], "other cameras"),
-        ];
-        for (extra, want) in cases {
-            let mut argv = base.to_vec();
-            argv.extend(extra.iter());
-            let err = format!("{:#}", sweep(&argv).unwrap_err());
-            assert!(err.contains(want), "{extra:?}: {err}");
-            assert!(!err.contains('\n'), "{extra:?}: more than one line: {err}");
-        }
-        let err = format!(
-            "{:#}",
-            sweep(&["--scene", s, "--reference", "cam99", "--out", o]).unwrap_err()
-        );
-        assert!(
-            err.contains("no camera \"cam99\"") && err.contains("cam00"),
-            "{err}"
-        );
-        let missing = root.join("nowhere");
-        let err = format!(
-            "{:#}",
-            sweep(&[
-                "--scene",
-                missing.to_str().unwrap(),
-                "--reference",
-                "cam00",
-                "--out",
-                o
-            ])
-            .unwrap_err()
-        );
-        assert!(err.contains("nowhere"), "{err}");
-        assert!(!root.join("out").join("sweep.json").exists());
-        std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn cpu_sweep_writes_maps_and_report() {
-        let root = scratch("cpu");
-        let scene = tiny_scene(&root);
-        let out = root.join("out");
-        sweep(&[
-            "--scene",
-            scene.to_str().unwrap(),
-            "--reference",
-            "cam00",
-            "--backend",
-            "cpu",
-            "--depths",
-            "12",
-            "--window",
-            "5",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .unwrap();
-        let depth = aquamvs_io::npy::read_f32(&out.join("depth.npy")).unwrap();
-        assert_eq!((depth.height, depth.width), (48, 64));
-        let conf = aquamvs_io::npy::read_f32(&out.join("confidence.npy")).unwrap();
-        assert_eq!(conf.data.len(), 48 * 64);
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
-        for key in [
-            "seconds",
-            "samples_per_s",
-            "adapter",
-            "backend",
-            "depth_range",
-            "window",
-        ] {
-            assert!(report.get(key).is_some(), "sweep.json lacks {key}");
-        }
-        assert_eq!(report["backend"], "cpu");
-        assert_eq!(report["depths"], 12);
-        assert!(report["samples_per_s"].as_f64().unwrap() > 0.0);
-        let valid = depth.data.iter().filter(|d| d.is_finite()).count();
-        assert!(valid > 48 * 64 / 2, "only {valid} valid depths");
-        assert!(report["evaluation"]["patch_pixels"].as_u64().unwrap() > 0);
-        std::fs::remove_dir_all(&root).unwrap();
-    }
 }

@@ -244,6 +244,15 @@ impl<T: RealField + Copy> Camera<T> {
         self.center
     }
 
+    /// Whether pixel `(u, v)` lies on the image: **pixel centres at integer coordinates**, so
+    /// the image spans `-0.5 ≤ u ≤ width - 0.5`, `-0.5 ≤ v ≤ height - 0.5`.
+    pub fn contains(&self, u: T, v: T) -> bool {
+        let half: T = convert(0.5);
+        let w: T = convert(f64::from(self.width));
+        let h: T = convert(f64::from(self.height));
+        u >= -half && v >= -half && u <= w - half && v <= h - half
+    }
+
     /// `K⁻¹`.
     pub fn k_inv(&self) -> &Matrix3<T> {
         &self.k_inv

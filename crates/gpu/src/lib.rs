@@ -1,4 +1,5 @@
-//! Adapter and device selection for the workspace's GPU code, done once, at the edge.
+//! Adapter and device selection for the workspace's GPU code, done once, at the edge, and the
+//! buffer helpers every GPU crate shares.
 //!
 //! Every GPU function in the workspace takes `&wgpu::Device, &wgpu::Queue`; this crate is the
 //! one place that creates them. [`GpuContext::new`] honours wgpu's environment variables
@@ -9,6 +10,11 @@
 //! adapter is an error (tests **fail, never skip** in CI); elsewhere it returns `None` so a
 //! developer without Vulkan can still run the CPU tests.
 //!
+//! Buffer helpers create buffers with the usual usages
+//! ([`storage_buffer`], [`uniform_buffer`], [`empty_buffer`], [`staging_buffer`]) and read
+//! results back ([`read_back`], blocking, through a `MAP_READ` staging buffer), so every GPU
+//! crate maps buffers the same way.
+//!
 //! This crate does no file I/O and no computation.
 //!
 //! ```no_run
@@ -17,6 +23,13 @@
 //! ```
 
 use std::fmt;
+
+mod buffers;
+
+pub use buffers::{
+    ReadBackError, empty_buffer, init_buffer, read_back, staging_buffer, storage_buffer,
+    uniform_buffer,
+};
 
 /// What went wrong while looking for an adapter or a device.
 #[derive(Debug, thiserror::Error)]

@@ -47,16 +47,22 @@
 //! assert_eq!(r.by_tolerance[0].precision_pct, 0.0); // τ = 1 mm
 //! ```
 
+mod depth;
 mod kdtree;
 mod mesh;
 mod plane;
+mod results;
 mod sample;
-mod stats;
+pub mod stats;
 
+pub use depth::{
+    DepthAgreement, DepthErrors, SignedErrorMap, depth_agreement, depth_errors, signed_error_map,
+};
 pub use kdtree::PointTree;
 pub use mesh::MeshIndex;
 pub use plane::{PlaneFit, plane_fit};
-pub use sample::{sample_mesh, sample_mesh_density};
+pub use sample::{SimulatedMatcher, sample_mesh, sample_mesh_density};
+pub use stats::{median, percentile};
 
 use serde::{Deserialize, Serialize};
 
@@ -257,6 +263,9 @@ pub enum MetricsError {
     /// A distance overflowed (coordinates beyond about 1e150).
     #[error("a distance is not finite: coordinates are too large")]
     NonFiniteDistance,
+    /// A simulated matcher's recipe is invalid.
+    #[error("invalid simulated matcher: {0}")]
+    InvalidSimulation(String),
     /// The best-fit plane is not defined.
     #[error("plane fit undefined: {0}")]
     PlaneUndefined(String),

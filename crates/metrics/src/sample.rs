@@ -146,3 +146,50 @@ pub(crate) fn crop_triangles(tris: &[Tri], b: [f64; 4]) -> Vec<Tri> {
     }
     out
 }
+
+/// The plan's **simulated** matcher: what a feature matcher's output would look like if it
+/// found `n` uniform points of the true surface, each moved by isotropic Gaussian noise of
+/// `sigma_mm`, and lost a `drop_fraction` of them. A stand-in for "LightGlue-like" and
+/// "RoMa-like" results where no such matcher is run; **every output that shows it must say
+/// "simulated"**. Seeded: the same inputs give the same points.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SimulatedMatcher {
+    /// Surface samples before dropping.
+    pub n: usize,
+    /// Noise per coordinate, mm.
+    pub sigma_mm: f64,
+    /// Fraction of the samples dropped, in [0, 1].
+    pub drop_fraction: f64,
+}
+
+impl SimulatedMatcher {
+    /// The simulated points on the mesh `vertices`/`faces`, metres.
+    pub fn points(
+        &self,
+        vertices: &[[f64; 3]],
+        faces: &[[u32; 3]],
+        seed: u64,
+    ) -> Result<Vec<[f64; 3]>, crate::MetricsError> {
+        use rand::seq::SliceRandom;
+        use rand_distr::{Distribution, Normal};
+        let valid = self.sigma_mm.is_finite()
+            && self.sigma_mm >= 0.0
+            && (0.0..=1.0).contains(&self.drop_fraction);
+        if !valid {
+            return Err(crate::MetricsError::InvalidSimulation(format!(
+                "sigma {} mm and drop fraction {} (need sigma >= 0 and 0 <= drop <= 1)",
+                self.sigma_mm, self.drop_fraction
+            )));
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let noise = Normal::new(0.0, self.sigma_mm * 1e-3)
+            .map_err(|e| crate::MetricsError::InvalidSimulation(e.to_string()))?;
+        let mut points: Vec<[f64; 3]> = sample_mesh(vertices, faces, self.n, seed)
+            .into_iter()
+            .map(|p| p.map(|c| c + noise.sample(&mut rng)))
+            .collect();
+        points.shuffle(&mut rng);
+        points.truncate(((self.n as f64) * (1.0 - self.drop_fraction)).round() as usize);
+        Ok(points)
+    }
+}

@@ -1,4 +1,8 @@
-//! Summary statistics of distance samples.
+//! Summary statistics: the workspace's one definition of a median and a percentile.
+//!
+//! **Percentiles interpolate linearly between order statistics** (NumPy's default,
+//! `method="linear"`), so the median of an even count is the mean of the two middle values.
+//! Every median in the workspace (accuracy, depth errors, timings) is [`median`].
 
 use rayon::prelude::*;
 
@@ -42,6 +46,23 @@ pub(crate) fn summarize(values: &[f64]) -> Summary {
     }
 }
 
+/// The `pct`-th percentile (0–100) of `values`, linear interpolation between order statistics;
+/// `None` when `values` is empty or holds a NaN.
+pub fn percentile(values: &[f64], pct: f64) -> Option<f64> {
+    if values.is_empty() || values.iter().any(|v| v.is_nan()) || !(0.0..=100.0).contains(&pct) {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    Some(percentile_sorted(&sorted, pct))
+}
+
+/// The median of `values` ([`percentile`] 50: the mean of the two middle values of an even
+/// count); `None` when `values` is empty or holds a NaN.
+pub fn median(values: &[f64]) -> Option<f64> {
+    percentile(values, 50.0)
+}
+
 /// Linear-interpolation percentile of sorted, non-empty data.
 pub(crate) fn percentile_sorted(sorted: &[f64], pct: f64) -> f64 {
     let pos = pct / 100.0 * (sorted.len() - 1) as f64;
@@ -49,4 +70,19 @@ pub(crate) fn percentile_sorted(sorted: &[f64], pct: f64) -> f64 {
     let j = (i + 1).min(sorted.len() - 1);
     let f = pos - i as f64;
     sorted[i] + (sorted[j] - sorted[i]) * f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_percentile_follow_numpy_linear() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(percentile(&[0.0, 10.0], 25.0), Some(2.5));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[1.0, f64::NAN]), None);
+        assert_eq!(percentile(&[1.0], 101.0), None);
+    }
 }

@@ -12,8 +12,11 @@
 //!    downsampling into one cloud.
 //! 5. [`surface`] — a height-field mesh on a regular XY grid, holes left open.
 //!
-//! [`reconstruct()`] chains them, timing each stage; `cargo xtask reconstruct` wraps it with
-//! file I/O.
+//! [`Pipeline::reconstruct`] is the **only** code that chains them: a [`Pipeline`] holds the
+//! backend (GPU pipelines built once), [`ReconstructOptions`] is the one settings value
+//! (fitted to the rig in one place, [`ReconstructOptions::fit`]), and an [`Observer`] sees each
+//! stage and view begin and end — progress lines ([`Progress`]), the profiler ([`Profiled`]) —
+//! so `cargo xtask reconstruct`, `bench` and `profile` all run this same chain.
 //!
 //! **Conventions.** World frame +X right, +Y forward, **+Z down into the water**, metres.
 //! Images are greyscale in [0, 1], row-major `height × width`, **pixel centres at integer
@@ -46,23 +49,26 @@
 
 pub mod depth;
 pub mod fusion;
+pub mod observe;
+pub mod options;
 pub mod reconstruct;
 pub mod sparse;
 pub mod surface;
 pub mod undistort;
 
-pub use depth::{DepthOptions, SweepBackend, depth_estimation};
 pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, voxel_downsample};
+pub use observe::{Observer, Profiled, Progress, StageKind};
+pub use options::{DepthOptions, ReconstructOptions};
 pub use reconstruct::{
-    Backend, RangeSource, ReconstructOptions, Reconstruction, StageReport, ViewRange, reconstruct,
-    ring_cameras,
+    Backend, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange, ring_cameras,
+    valid_fraction,
 };
 pub use sparse::{
     DepthRange, Keypoint, KeypointOptions, SparseOptions, SparsePoint, SparseResult, Triangulation,
     ViewMatchStats, depth_ranges, detect_keypoints, sparse_matching, triangulate,
 };
 pub use surface::{Mesh, SurfaceOptions, height_field_surface};
-pub use undistort::{GpuUndistort, undistort_cpu, undistort_views};
+pub use undistort::{GpuUndistort, undistort_cpu};
 
 use aquamvs_camera::Rig;
 

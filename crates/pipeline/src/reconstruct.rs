@@ -1,5 +1,5 @@
-//! The five stages chained: undistortion → sparse matching (depth ranges) → depth estimation →
-//! fusion → surface, each timed.
+//! The one chain of the five stages: undistortion → sparse matching (depth ranges) → depth
+//! estimation → fusion → surface, each timed and observed.
 
 use std::time::Instant;
 
@@ -7,10 +7,10 @@ use aquamvs_camera::Rig;
 use aquamvs_sweep::{GpuSweep, depth_range_from_z};
 use serde::Serialize;
 
+use crate::observe::{StageKind, observed};
 use crate::{
-    DepthMap, DepthOptions, FusedCloud, FusionOptions, GpuUndistort, Mesh, PipelineError,
-    SparseOptions, SparseResult, SurfaceOptions, SweepBackend, depth_estimation, fuse,
-    height_field_surface, sparse_matching, undistort_cpu,
+    DepthMap, FusedCloud, GpuUndistort, Mesh, Observer, PipelineError, ReconstructOptions,
+    SparseResult, fuse, height_field_surface, sparse_matching, undistort_cpu,
 };
 
 /// Where the GPU stages (undistortion, sweep) run.
@@ -27,41 +27,25 @@ pub enum Backend<'a> {
     Cpu,
 }
 
-/// Options of [`reconstruct`].
-#[derive(Debug, Clone, Serialize)]
-pub struct ReconstructOptions {
-    /// Stage 2.
-    pub sparse: SparseOptions,
-    /// Stage 3.
-    pub depth: DepthOptions,
-    /// Stage 4.
-    pub fusion: FusionOptions,
-    /// Stage 5.
-    pub surface: SurfaceOptions,
-    /// Reference views of sparse matching and the sweep; `None`: every ring camera
-    /// ([`ring_cameras`]).
-    pub references: Option<Vec<usize>>,
-    /// The scene's stated world-Z extent `(z_min, z_max)`, metres: a view without a sparse
-    /// range sweeps the ray depths that cover it (± `fallback_margin`).
-    pub fallback_z: Option<(f64, f64)>,
-    /// Margin around `fallback_z`, metres.
-    pub fallback_margin: f64,
-    /// Grey value of undistorted pixels that map outside the recording.
-    pub undistort_fill: f32,
+/// The GPU stages' pipelines, built once per [`Pipeline`].
+pub(crate) struct GpuStages<'a> {
+    pub device: &'a wgpu::Device,
+    pub queue: &'a wgpu::Queue,
+    pub sweep: GpuSweep,
+    pub undistort: GpuUndistort,
 }
 
-impl Default for ReconstructOptions {
-    fn default() -> Self {
-        Self {
-            sparse: SparseOptions::default(),
-            depth: DepthOptions::default(),
-            fusion: FusionOptions::default(),
-            surface: SurfaceOptions::default(),
-            references: None,
-            fallback_z: None,
-            fallback_margin: 0.05,
-            undistort_fill: 0.0,
-        }
+/// The pipeline on one backend: GPU pipelines are built once in [`Pipeline::new`] and reused
+/// by every run. [`Pipeline::reconstruct`] is the only code that chains the stages.
+pub struct Pipeline<'a> {
+    pub(crate) gpu: Option<GpuStages<'a>>,
+}
+
+impl std::fmt::Debug for Pipeline<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("backend", &self.backend_name())
+            .finish()
     }
 }
 
@@ -76,6 +60,15 @@ pub struct StageReport {
     /// What it produced, for a progress line.
     pub summary: String,
 }
+
+/// The five stages, in pipeline order.
+pub const STAGES: [&str; 5] = [
+    "undistortion",
+    "sparse_matching",
+    "depth_estimation",
+    "fusion",
+    "surface_reconstruction",
+];
 
 /// Where a view's sweep range came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,11 +97,13 @@ pub struct ViewRange {
     pub sparse_points: usize,
 }
 
-/// Everything [`reconstruct`] produced.
+/// Everything [`Pipeline::reconstruct`] produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reconstruction {
     /// Backend of the GPU stages ("gpu" or "cpu").
     pub backend: &'static str,
+    /// The options as run: the given ones fitted to the rig ([`ReconstructOptions::fit`]).
+    pub options: ReconstructOptions,
     /// The rig after undistortion (pinhole cameras).
     #[serde(skip)]
     pub rig: Rig,
@@ -129,7 +124,8 @@ pub struct Reconstruction {
     pub surface: Mesh,
     /// Per-stage wall time.
     pub stages: Vec<StageReport>,
-    /// Problems that did not stop the run (fallback ranges, empty views, empty cloud).
+    /// Problems that did not stop the run (options fitted to a small rig, fallback ranges,
+    /// empty views, empty cloud).
     pub warnings: Vec<String>,
 }
 
@@ -144,276 +140,311 @@ pub fn ring_cameras(rig: &Rig) -> Vec<usize> {
         .collect()
 }
 
-/// Runs the five stages on recorded images (one per rig camera, distorted if the camera has
-/// distortion), calling `progress` after each. Problems that leave a usable result — too
-/// few sparse points for a view's range, a view without valid depth, an empty cloud — are
-/// recorded in [`Reconstruction::warnings`], not returned as errors.
-pub fn reconstruct(
-    rig: &Rig,
-    images: &[Vec<f32>],
-    opts: &ReconstructOptions,
-    backend: Backend<'_>,
-    progress: &mut dyn FnMut(&StageReport),
-) -> Result<Reconstruction, PipelineError> {
-    crate::check_views(rig, images)?;
-    let references = opts.references.clone().unwrap_or_else(|| ring_cameras(rig));
-    if references.is_empty() {
-        return Err(PipelineError::Input("no reference views".into()));
-    }
-    if let Some(&r) = references.iter().find(|&&r| r >= rig.cameras.len()) {
-        return Err(PipelineError::Input(format!(
-            "reference index {r} is not in the rig"
-        )));
-    }
-    let mut stages = Vec::new();
-    let mut warnings = Vec::new();
-    let mut report =
-        |stage: &'static str, t: Instant, summary: String, stages: &mut Vec<StageReport>| {
-            let r = StageReport {
-                stage,
-                seconds: t.elapsed().as_secs_f64(),
-                summary,
-            };
-            progress(&r);
-            stages.push(r);
+impl<'a> Pipeline<'a> {
+    /// The pipeline on `backend`, its GPU pipelines built now.
+    pub fn new(backend: Backend<'a>) -> Result<Self, PipelineError> {
+        let gpu = match backend {
+            Backend::Gpu { device, queue } => Some(GpuStages {
+                device,
+                queue,
+                sweep: GpuSweep::new(device).map_err(|source| PipelineError::Sweep {
+                    view: "(pipeline creation)".into(),
+                    source,
+                })?,
+                undistort: GpuUndistort::new(device)?,
+            }),
+            Backend::Cpu => None,
         };
+        Ok(Self { gpu })
+    }
 
-    // 1. Undistortion.
-    let t = Instant::now();
-    let distorted = rig
-        .cameras
-        .iter()
-        .filter(|c| c.distortion.is_some_and(|d| !d.is_identity()))
-        .count();
-    let undistorted: Vec<Vec<f32>> = match backend {
-        Backend::Gpu { device, queue } if distorted > 0 => {
-            let gpu = GpuUndistort::new(device)?;
-            rig.cameras
-                .iter()
-                .zip(images)
-                .map(|(c, im)| gpu.run(device, queue, c, im, opts.undistort_fill))
-                .collect::<Result<_, _>>()?
+    /// "gpu" or "cpu".
+    pub fn backend_name(&self) -> &'static str {
+        match self.gpu {
+            Some(_) => "gpu",
+            None => "cpu",
         }
-        _ => rig
+    }
+
+    /// Runs the five stages on recorded images (one per rig camera, distorted if the camera
+    /// has distortion). `opts` are first fitted to the rig ([`ReconstructOptions::fit`]).
+    /// `obs` sees every stage and view begin and end. Problems that leave a usable result —
+    /// options lowered for a small rig, too few sparse points for a view's range, a view
+    /// without valid depth, an empty cloud — are recorded in [`Reconstruction::warnings`], not
+    /// returned as errors.
+    pub fn reconstruct(
+        &self,
+        rig: &Rig,
+        images: &[Vec<f32>],
+        opts: &ReconstructOptions,
+        obs: &mut dyn Observer,
+    ) -> Result<Reconstruction, PipelineError> {
+        crate::check_views(rig, images)?;
+        let (opts, mut warnings) = opts.fit(rig)?;
+        let references = opts.references.clone().expect("fit sets the references");
+        let mut stages = Vec::new();
+        let mut stage =
+            |name: &'static str,
+             kind: StageKind,
+             obs: &mut dyn Observer,
+             run: &mut dyn FnMut(&mut dyn Observer) -> Result<String, PipelineError>|
+             -> Result<(), PipelineError> {
+                let t = Instant::now();
+                let summary = observed(obs, name, kind, |obs| run(obs))?;
+                let report = StageReport {
+                    stage: name,
+                    seconds: t.elapsed().as_secs_f64(),
+                    summary,
+                };
+                obs.stage_done(&report);
+                stages.push(report);
+                Ok(())
+            };
+
+        // 1. Undistortion.
+        let distorted = rig
             .cameras
             .iter()
-            .zip(images)
-            .map(|(c, im)| undistort_cpu(c, im, opts.undistort_fill))
-            .collect::<Result<_, _>>()?,
-    };
-    let mut pinhole = rig.clone();
-    for c in &mut pinhole.cameras {
-        c.distortion = None;
-    }
-    let rig = &pinhole;
-    report(
-        "undistortion",
-        t,
-        format!(
-            "{distorted} of {} views had lens distortion",
-            rig.cameras.len()
-        ),
-        &mut stages,
-    );
-
-    // 2. Sparse matching and sweep ranges.
-    let t = Instant::now();
-    let sparse = sparse_matching(rig, &undistorted, &references, &opts.sparse)?;
-    let mut ranges = Vec::new();
-    for &r in &references {
-        let cam = &rig.cameras[r];
-        let (range, source, n) = match sparse.ranges[r] {
-            Some(s) => ((s.min, s.max), RangeSource::Sparse, s.points),
-            None => {
-                let n = sparse
-                    .points
-                    .iter()
-                    .filter(|p| {
-                        cam.project(&nalgebra::Point3::from(p.position))
-                            .is_some_and(|pr| {
-                                pr.pixel.x >= -0.5
-                                    && pr.pixel.y >= -0.5
-                                    && pr.pixel.x <= f64::from(cam.width) - 0.5
-                                    && pr.pixel.y <= f64::from(cam.height) - 0.5
-                            })
-                    })
-                    .count();
-                let fallback = opts.fallback_z.and_then(|(z0, z1)| {
-                    depth_range_from_z(cam, z0, z1, opts.fallback_margin).ok()
-                });
-                match fallback {
-                    Some(rz) => {
-                        warnings.push(format!(
-                            "view {}: {n} sparse points in view (< {}), too few for a depth range; \
-                             using the scene's stated depth extent: ray depth {:.3}-{:.3} m",
-                            cam.name, opts.sparse.min_points_per_range, rz.0, rz.1
-                        ));
-                        (rz, RangeSource::SceneExtent, n)
-                    }
-                    None => {
-                        let s = opts.sparse.search_depth;
-                        let rs = ((s.0 as f32).max(1e-4), s.1 as f32);
-                        warnings.push(format!(
-                            "view {}: {n} sparse points in view (< {}), too few for a depth range, \
-                             and no scene extent given; sweeping the whole search interval \
-                             {:.3}-{:.3} m",
-                            cam.name, opts.sparse.min_points_per_range, rs.0, rs.1
-                        ));
-                        (rs, RangeSource::SearchInterval, n)
-                    }
-                }
-            }
+            .filter(|c| c.distortion.is_some_and(|d| !d.is_identity()))
+            .count();
+        let kind = if distorted > 0 {
+            self.kind()
+        } else {
+            StageKind::Cpu
         };
-        ranges.push(ViewRange {
-            view: r,
-            name: cam.name.clone(),
-            range,
-            source,
-            sparse_points: n,
-        });
-    }
-    let matches: usize = sparse
-        .stats
-        .iter()
-        .flat_map(|s| s.matches.iter().map(|m| m.1))
-        .sum();
-    report(
-        "sparse_matching",
-        t,
-        format!(
-            "{} keypoints, {matches} matches, {} sparse points, {} of {} ranges from sparse points",
-            sparse.stats.iter().map(|s| s.keypoints).sum::<usize>(),
-            sparse.points.len(),
-            ranges
-                .iter()
-                .filter(|r| r.source == RangeSource::Sparse)
-                .count(),
-            ranges.len()
-        ),
-        &mut stages,
-    );
+        let mut undistorted = Vec::new();
+        stage("undistortion", kind, obs, &mut |obs| {
+            undistorted = self.undistort(rig, images, opts.undistort_fill, kind, obs)?;
+            Ok(format!(
+                "{distorted} of {} views had lens distortion",
+                rig.cameras.len()
+            ))
+        })?;
+        let mut pinhole = rig.clone();
+        for c in &mut pinhole.cameras {
+            c.distortion = None;
+        }
+        let rig = &pinhole;
 
-    // 3. Depth estimation.
-    let t = Instant::now();
-    let range_list: Vec<(f32, f32)> = ranges.iter().map(|r| r.range).collect();
-    let depth_maps = match backend {
-        Backend::Gpu { device, queue } => {
-            let sweep = GpuSweep::new(device).map_err(|source| PipelineError::Sweep {
-                view: "(pipeline creation)".into(),
-                source,
-            })?;
-            depth_estimation(
+        // 2. Sparse matching and sweep ranges.
+        let mut sparse = None;
+        let mut ranges = Vec::new();
+        stage("sparse_matching", StageKind::Cpu, obs, &mut |_| {
+            let s = sparse_matching(rig, &undistorted, &references, &opts.sparse)?;
+            ranges = view_ranges(rig, &s, &references, &opts, &mut warnings);
+            let matches: usize = s
+                .stats
+                .iter()
+                .flat_map(|v| v.matches.iter().map(|m| m.1))
+                .sum();
+            let summary = format!(
+                "{} keypoints, {matches} matches, {} sparse points, {} of {} ranges from sparse points",
+                s.stats.iter().map(|v| v.keypoints).sum::<usize>(),
+                s.points.len(),
+                ranges
+                    .iter()
+                    .filter(|r| r.source == RangeSource::Sparse)
+                    .count(),
+                ranges.len()
+            );
+            sparse = Some(s);
+            Ok(summary)
+        })?;
+        let sparse = sparse.expect("stage 2 ran");
+
+        // 3. Depth estimation.
+        let mut depth_maps = Vec::new();
+        stage("depth_estimation", self.kind(), obs, &mut |obs| {
+            let range_list: Vec<(f32, f32)> = ranges.iter().map(|r| r.range).collect();
+            depth_maps = self.depth_estimation(
                 rig,
                 &undistorted,
                 &references,
                 &range_list,
                 &opts.depth,
-                SweepBackend::Gpu {
-                    device,
-                    queue,
-                    sweep: &sweep,
-                },
-            )?
-        }
-        Backend::Cpu => depth_estimation(
-            rig,
-            &undistorted,
-            &references,
-            &range_list,
-            &opts.depth,
-            SweepBackend::Cpu,
-        )?,
-    };
-    let mut valid_total = 0;
-    for m in &depth_maps {
-        let n = m.valid_count();
-        valid_total += n;
-        if n == 0 {
-            warnings.push(format!(
-                "view {}: the sweep found no valid depth (every pixel's best hypothesis is at an \
-                 end of the range, or no ray reaches the water)",
-                rig.cameras[m.view].name
-            ));
-        }
-    }
-    report(
-        "depth_estimation",
-        t,
-        format!(
-            "{} views, {:.1} % of pixels with a depth",
-            depth_maps.len(),
-            100.0 * valid_total as f64
-                / depth_maps
-                    .iter()
-                    .map(|m| m.depth.len())
-                    .sum::<usize>()
-                    .max(1) as f64
-        ),
-        &mut stages,
-    );
+                obs,
+            )?;
+            for m in &depth_maps {
+                if m.valid_count() == 0 {
+                    warnings.push(format!(
+                        "view {}: the sweep found no valid depth (every pixel's best hypothesis \
+                         is at an end of the range, or no ray reaches the water)",
+                        rig.cameras[m.view].name
+                    ));
+                }
+            }
+            Ok(format!(
+                "{} views, {:.1} % of pixels with a depth",
+                depth_maps.len(),
+                100.0 * valid_fraction(&depth_maps)
+            ))
+        })?;
 
-    // 4. Fusion.
-    let t = Instant::now();
-    let cloud = fuse(rig, &depth_maps, &opts.fusion)?;
-    if cloud.points.is_empty() {
-        warnings.push(format!(
-            "the fused cloud is empty: no pixel with confidence >= {} was confirmed by {} other \
-             views within {} m (per view valid/confident/consistent: {})",
-            opts.fusion.min_confidence,
-            opts.fusion.min_agreeing_views,
-            opts.fusion.depth_tolerance,
-            cloud
-                .views
-                .iter()
-                .map(|v| format!("{}/{}/{}", v.valid, v.confident, v.consistent))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    report(
-        "fusion",
-        t,
-        format!(
-            "{} consistent points, {} after voxel downsampling",
-            cloud.consistent,
-            cloud.points.len()
-        ),
-        &mut stages,
-    );
+        // 4. Fusion.
+        let mut cloud = None;
+        stage("fusion", StageKind::Cpu, obs, &mut |_| {
+            let c = fuse(rig, &depth_maps, &opts.fusion)?;
+            if c.points.is_empty() {
+                warnings.push(empty_cloud_warning(&c, &opts));
+            }
+            let summary = format!(
+                "{} consistent points, {} after voxel downsampling",
+                c.consistent,
+                c.points.len()
+            );
+            cloud = Some(c);
+            Ok(summary)
+        })?;
+        let cloud = cloud.expect("stage 4 ran");
 
-    // 5. Surface.
-    let t = Instant::now();
-    let surface = height_field_surface(&cloud.points, &opts.surface)?;
-    if surface.faces.is_empty() {
-        warnings.push("the surface mesh is empty (no 2x2 block of supported grid cells)".into());
-    }
-    report(
-        "surface_reconstruction",
-        t,
-        format!(
-            "{} vertices, {} triangles on a {}x{} grid",
-            surface.vertices.len(),
-            surface.faces.len(),
-            surface.grid.0,
-            surface.grid.1
-        ),
-        &mut stages,
-    );
+        // 5. Surface.
+        let mut surface = None;
+        stage("surface_reconstruction", StageKind::Cpu, obs, &mut |_| {
+            let m = height_field_surface(&cloud.points, &opts.surface)?;
+            if m.faces.is_empty() {
+                warnings.push(
+                    "the surface mesh is empty (no 2x2 block of supported grid cells)".into(),
+                );
+            }
+            let summary = format!(
+                "{} vertices, {} triangles on a {}x{} grid",
+                m.vertices.len(),
+                m.faces.len(),
+                m.grid.0,
+                m.grid.1
+            );
+            surface = Some(m);
+            Ok(summary)
+        })?;
 
-    Ok(Reconstruction {
-        backend: match backend {
-            Backend::Gpu { .. } => "gpu",
-            Backend::Cpu => "cpu",
-        },
-        rig: pinhole.clone(),
-        images: undistorted,
-        references,
-        sparse,
-        ranges,
-        depth_maps,
-        cloud,
-        surface,
-        stages,
-        warnings,
-    })
+        Ok(Reconstruction {
+            backend: self.backend_name(),
+            options: opts,
+            rig: pinhole.clone(),
+            images: undistorted,
+            references,
+            sparse,
+            ranges,
+            depth_maps,
+            cloud,
+            surface: surface.expect("stage 5 ran"),
+            stages,
+            warnings,
+        })
+    }
+
+    /// Stage 1: every image remapped to its camera's pinhole model, each view observed as
+    /// `undistortion/<camera>`; on the GPU when `kind` is [`StageKind::Gpu`].
+    fn undistort(
+        &self,
+        rig: &Rig,
+        images: &[Vec<f32>],
+        fill: f32,
+        kind: StageKind,
+        obs: &mut dyn Observer,
+    ) -> Result<Vec<Vec<f32>>, PipelineError> {
+        rig.cameras
+            .iter()
+            .zip(images)
+            .map(|(cam, im)| {
+                observed(
+                    obs,
+                    &format!("undistortion/{}", cam.name),
+                    kind,
+                    |_| match (&self.gpu, kind) {
+                        (Some(g), StageKind::Gpu) => {
+                            g.undistort.run(g.device, g.queue, cam, im, fill)
+                        }
+                        _ => undistort_cpu(cam, im, fill),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// Each reference view's sweep range: from the sparse points, else the scene's stated
+/// extent, else the whole search interval (with a warning for each fallback).
+fn view_ranges(
+    rig: &Rig,
+    sparse: &SparseResult,
+    references: &[usize],
+    opts: &ReconstructOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<ViewRange> {
+    references
+        .iter()
+        .map(|&r| {
+            let cam = &rig.cameras[r];
+            let (range, source, n) = match sparse.ranges[r] {
+                Some(s) => ((s.min, s.max), RangeSource::Sparse, s.points),
+                None => {
+                    let n = sparse
+                        .points
+                        .iter()
+                        .filter(|p| {
+                            cam.project(&nalgebra::Point3::from(p.position))
+                                .is_some_and(|pr| cam.contains(pr.pixel.x, pr.pixel.y))
+                        })
+                        .count();
+                    let too_few = format!(
+                        "view {}: {n} sparse points in view (< {}), too few for a depth range",
+                        cam.name, opts.sparse.min_points_per_range
+                    );
+                    let fallback = opts.fallback_z.and_then(|(z0, z1)| {
+                        depth_range_from_z(cam, z0, z1, opts.fallback_margin).ok()
+                    });
+                    match fallback {
+                        Some(rz) => {
+                            warnings.push(format!(
+                                "{too_few}; using the scene's stated depth extent: ray depth \
+                                 {:.3}-{:.3} m",
+                                rz.0, rz.1
+                            ));
+                            (rz, RangeSource::SceneExtent, n)
+                        }
+                        None => {
+                            let s = opts.sparse.search_depth;
+                            let rs = ((s.0 as f32).max(1e-4), s.1 as f32);
+                            warnings.push(format!(
+                                "{too_few}, and no scene extent given; sweeping the whole search \
+                                 interval {:.3}-{:.3} m",
+                                rs.0, rs.1
+                            ));
+                            (rs, RangeSource::SearchInterval, n)
+                        }
+                    }
+                }
+            };
+            ViewRange {
+                view: r,
+                name: cam.name.clone(),
+                range,
+                source,
+                sparse_points: n,
+            }
+        })
+        .collect()
+}
+
+fn empty_cloud_warning(cloud: &FusedCloud, opts: &ReconstructOptions) -> String {
+    format!(
+        "the fused cloud is empty: no pixel with confidence >= {} was confirmed by {} other views \
+         within {} m (per view valid/confident/consistent: {})",
+        opts.fusion.min_confidence,
+        opts.fusion.min_agreeing_views,
+        opts.fusion.depth_tolerance,
+        cloud
+            .views
+            .iter()
+            .map(|v| format!("{}/{}/{}", v.valid, v.confident, v.consistent))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The depth maps' share of valid pixels, for summaries.
+pub fn valid_fraction(maps: &[DepthMap]) -> f64 {
+    let pixels: usize = maps.iter().map(|m| m.depth.len()).sum();
+    maps.iter().map(DepthMap::valid_count).sum::<usize>() as f64 / pixels.max(1) as f64
 }

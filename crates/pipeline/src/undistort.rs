@@ -1,8 +1,8 @@
 //! Stage 1, undistortion: remap a lens-distorted recording to the pinhole model of its camera.
 
 use aquamvs_camera::Camera;
+use aquamvs_gpu::{empty_buffer, read_back, staging_buffer, storage_buffer, uniform_buffer};
 use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
 
 use crate::PipelineError;
 
@@ -153,28 +153,15 @@ impl GpuUndistort {
             _pad: [0; 3],
         };
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("undistort params"),
-            contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let src = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("undistort recorded"),
-            contents: bytemuck::cast_slice(image),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let dst = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("undistort output"),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("undistort read-back"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let uniform = uniform_buffer(device, "undistort params", &params);
+        let src = storage_buffer(device, "undistort recorded", image);
+        let dst = empty_buffer(
+            device,
+            "undistort output",
+            bytes,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let staging = staging_buffer(device, "undistort read-back", bytes);
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("undistort"),
             layout: &self.pipeline.get_bind_group_layout(0),
@@ -210,36 +197,9 @@ impl GpuUndistort {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(PipelineError::Gpu(format!("undistort: {e}")));
         }
-        read_back_f32(device, &staging)
+        read_back(device, &staging, image.len())
+            .map_err(|e| PipelineError::Gpu(format!("undistort read-back: {e}")))
     }
-}
-
-/// Maps a `MAP_READ` buffer, waits, and copies it out as f32.
-pub(crate) fn read_back_f32(
-    device: &wgpu::Device,
-    staging: &wgpu::Buffer,
-) -> Result<Vec<f32>, PipelineError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    staging.map_async(wgpu::MapMode::Read, .., move |r| {
-        let _ = tx.send(r);
-    });
-    device
-        .poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: None,
-        })
-        .map_err(|e| PipelineError::Gpu(format!("waiting for the GPU: {e}")))?;
-    rx.recv()
-        .map_err(|_| PipelineError::Gpu("buffer mapping was dropped".into()))?
-        .map_err(|e| PipelineError::Gpu(format!("mapping the read-back buffer: {e}")))?;
-    let out = {
-        let view = staging
-            .get_mapped_range(..)
-            .map_err(|e| PipelineError::Gpu(format!("reading the mapped buffer: {e}")))?;
-        bytemuck::cast_slice::<u8, f32>(&view).to_vec()
-    };
-    staging.unmap();
-    Ok(out)
 }
 
 /// One-shot [`GpuUndistort`] for every camera of a set of views; cameras without distortion

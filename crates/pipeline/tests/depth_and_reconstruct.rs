@@ -4,11 +4,12 @@
 use aquamvs_camera::Rig;
 use aquamvs_gpu::{GpuContext, GpuOptions};
 use aquamvs_pipeline::{
-    Backend, DepthOptions, KeypointOptions, RangeSource, ReconstructOptions, SweepBackend,
-    depth_estimation, reconstruct,
+    Backend, DepthOptions, KeypointOptions, Pipeline, Profiled, Progress, RangeSource,
+    ReconstructOptions, STAGES, StageReport,
 };
+use aquamvs_profiler::Profiler;
 use aquamvs_scenes::{RenderOptions, Scene, render};
-use aquamvs_sweep::GpuSweep;
+use aquamvs_sweep::SweepSettings;
 
 fn render_rig(scene: &Scene, rig: &Rig) -> Vec<Vec<f32>> {
     rig.cameras
@@ -17,29 +18,32 @@ fn render_rig(scene: &Scene, rig: &Rig) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Median |estimated − true| ray depth over pixels whose true surface point is on the patch,
-/// and the fraction of those pixels with a depth.
+/// Median |estimated − true| ray depth (m) over the patch pixels, and the fraction of those
+/// pixels with a depth.
 fn patch_depth_error(scene: &Scene, rig: &Rig, view: usize, depth: &[f32]) -> (f64, f64) {
     let cam = &rig.cameras[view];
     let truth = scene.depth_map(cam);
-    let mut err = Vec::new();
-    let mut total = 0;
-    for (i, (&d, &t)) in depth.iter().zip(&truth).enumerate() {
-        let (u, v) = ((i as u32 % cam.width) as f64, (i as u32 / cam.width) as f64);
-        let Some(ray) = cam.cast_ray(u, v) else {
-            continue;
-        };
-        let p = ray.at(f64::from(t));
-        if !t.is_finite() || !scene.in_bounds(p.x, p.y) {
-            continue;
-        }
-        total += 1;
-        if d.is_finite() {
-            err.push(f64::from((d - t).abs()));
-        }
+    let e = aquamvs_metrics::depth_errors(depth, &truth, &scene.patch_pixels(cam, &truth));
+    (e.median_abs_error_mm.unwrap() * 1e-3, e.valid_pct / 100.0)
+}
+
+fn settings(depths: u32, window: u32, batch: u32) -> SweepSettings {
+    SweepSettings {
+        depths,
+        window,
+        batch,
+        ..SweepSettings::default()
     }
-    err.sort_by(f64::total_cmp);
-    (err[err.len() / 2], err.len() as f64 / total as f64)
+}
+
+fn gpu_backend(ctx: Option<&GpuContext>) -> Backend<'_> {
+    match ctx {
+        Some(c) => Backend::Gpu {
+            device: &c.device,
+            queue: &c.queue,
+        },
+        None => Backend::Cpu,
+    }
 }
 
 #[test]
@@ -50,29 +54,32 @@ fn depth_maps_match_the_true_ray_depths_cpu_and_gpu() {
     let refs = [0usize, 7];
     let ranges = [(0.15f32, 0.32f32); 2];
     let opts = DepthOptions {
-        depths: 48,
-        window: 7,
-        batch: 8,
+        sweep: settings(48, 7, 8),
         sources: 3,
     };
-    let cpu = depth_estimation(&rig, &images, &refs, &ranges, &opts, SweepBackend::Cpu).unwrap();
-    for m in &cpu {
+    let cpu = Pipeline::new(Backend::Cpu).unwrap();
+    let maps = cpu
+        .depth_estimation(&rig, &images, &refs, &ranges, &opts, &mut ())
+        .unwrap();
+    for m in &maps {
         let (median, covered) = patch_depth_error(&scene, &rig, m.view, &m.depth);
         // Depth step 3.5 mm; a 240×180 pixel covers ~7 mm of the patch (the texture's finest octaves are below that).
         assert!(median < 0.001, "view {}: median error {median}", m.view);
         assert!(covered > 0.95, "view {}: {covered}", m.view);
     }
+    // Mismatched inputs are errors.
+    assert!(
+        cpu.depth_estimation(&rig, &images, &refs, &ranges[..1], &opts, &mut ())
+            .is_err()
+    );
     let Some(ctx) = GpuContext::for_tests(&GpuOptions::default()).unwrap() else {
         return;
     };
-    let sweep = GpuSweep::new(&ctx.device).unwrap();
-    let backend = SweepBackend::Gpu {
-        device: &ctx.device,
-        queue: &ctx.queue,
-        sweep: &sweep,
-    };
-    let gpu = depth_estimation(&rig, &images, &refs, &ranges, &opts, backend).unwrap();
-    for m in &gpu {
+    let gpu = Pipeline::new(gpu_backend(Some(&ctx))).unwrap();
+    let maps = gpu
+        .depth_estimation(&rig, &images, &refs, &ranges, &opts, &mut ())
+        .unwrap();
+    for m in &maps {
         let (median, covered) = patch_depth_error(&scene, &rig, m.view, &m.depth);
         assert!(
             median < 0.001 && covered > 0.95,
@@ -80,10 +87,6 @@ fn depth_maps_match_the_true_ray_depths_cpu_and_gpu() {
             m.view
         );
     }
-    // Mismatched inputs are errors.
-    assert!(
-        depth_estimation(&rig, &images, &refs, &ranges[..1], &opts, SweepBackend::Cpu).is_err()
-    );
 }
 
 /// Fraction of `points` within `tol` (vertically) of the flat plane, over the patch.
@@ -116,30 +119,20 @@ fn reconstruct_a_small_flat_scene_end_to_end() {
     // A 240×180 pixel covers ~7 mm of the patch: the height-field cells must be coarser.
     opts.surface.cell_size = 0.02;
     opts.depth = DepthOptions {
-        depths: 32,
-        window: 7,
-        batch: 8,
+        sweep: settings(32, 7, 8),
         sources: 3,
     };
-    let backend = match &ctx {
-        Some(c) => Backend::Gpu {
-            device: &c.device,
-            queue: &c.queue,
-        },
-        None => Backend::Cpu,
-    };
+    let pipeline = Pipeline::new(gpu_backend(ctx.as_ref())).unwrap();
     let mut lines = Vec::new();
-    let r = reconstruct(&rig, &images, &opts, backend, &mut |s| lines.push(s.stage)).unwrap();
-    assert_eq!(
-        lines,
-        [
-            "undistortion",
-            "sparse_matching",
-            "depth_estimation",
-            "fusion",
-            "surface_reconstruction"
-        ]
-    );
+    let r = pipeline
+        .reconstruct(
+            &rig,
+            &images,
+            &opts,
+            &mut Progress(|s: &StageReport| lines.push(s.stage)),
+        )
+        .unwrap();
+    assert_eq!(lines, STAGES);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert!(r.ranges.iter().all(|v| v.source == RangeSource::Sparse));
     assert_eq!(r.depth_maps.len(), 6);
@@ -163,9 +156,10 @@ fn textureless_input_gives_warnings_and_empty_outputs_not_errors() {
         fallback_z: Some((1.16, 1.19)),
         ..ReconstructOptions::default()
     };
-    opts.depth.depths = 8;
+    opts.depth.sweep.depths = 8;
     opts.depth.sources = 2;
-    let r = reconstruct(&rig, &images, &opts, Backend::Cpu, &mut |_| {}).unwrap();
+    let cpu = Pipeline::new(Backend::Cpu).unwrap();
+    let r = cpu.reconstruct(&rig, &images, &opts, &mut ()).unwrap();
     assert!(r.sparse.points.is_empty());
     assert!(
         r.ranges
@@ -179,10 +173,66 @@ fn textureless_input_gives_warnings_and_empty_outputs_not_errors() {
     assert!(all.contains("fused cloud is empty"), "{all}");
     // Without a scene extent the search interval is swept instead.
     opts.fallback_z = None;
-    let r = reconstruct(&rig, &images, &opts, Backend::Cpu, &mut |_| {}).unwrap();
+    let r = cpu.reconstruct(&rig, &images, &opts, &mut ()).unwrap();
     assert!(
         r.ranges
             .iter()
             .all(|v| v.source == RangeSource::SearchInterval)
     );
+}
+
+/// The profiler only observes: the same run with and without it attached gives bit-identical
+/// outputs, and the profile has every stage and view as a scope (GPU stages on the GPU).
+#[test]
+fn attaching_the_profiler_changes_no_output() {
+    let ctx = GpuContext::for_tests(&GpuOptions::default()).unwrap();
+    let mut rig = Rig::reference(160, 120).unwrap();
+    let keep: Vec<usize> = vec![0, 1, 11, rig.index_of("center").unwrap()];
+    rig.cameras = keep.iter().map(|&i| rig.cameras[i].clone()).collect();
+    let scene = Scene::undulating();
+    let images = render_rig(&scene, &rig);
+    let mut opts = ReconstructOptions {
+        fallback_z: Some((scene.min_height(), scene.max_height())),
+        ..ReconstructOptions::default()
+    };
+    opts.depth.sweep = settings(16, 7, 8);
+    opts.sparse.keypoints.max_keypoints = 200;
+    opts.surface.cell_size = 0.02;
+    let pipeline = Pipeline::new(gpu_backend(ctx.as_ref())).unwrap();
+    let bare = pipeline.reconstruct(&rig, &images, &opts, &mut ()).unwrap();
+    let mut prof = match &ctx {
+        Some(c) => Profiler::for_context(c),
+        None => Profiler::cpu_only(),
+    };
+    let profiled = pipeline
+        .reconstruct(&rig, &images, &opts, &mut Profiled::new(&mut prof))
+        .unwrap();
+    let report = prof.finish();
+    let bits = |p: &[[f64; 3]]| -> Vec<u64> { p.iter().flatten().map(|c| c.to_bits()).collect() };
+    assert!(!bare.cloud.points.is_empty());
+    assert_eq!(bits(&bare.cloud.points), bits(&profiled.cloud.points));
+    assert_eq!(
+        bits(&bare.surface.vertices),
+        bits(&profiled.surface.vertices)
+    );
+    for (a, b) in bare.depth_maps.iter().zip(&profiled.depth_maps) {
+        let d = |m: &[f32]| -> Vec<u32> { m.iter().map(|v| v.to_bits()).collect() };
+        assert_eq!(d(&a.depth), d(&b.depth));
+    }
+    // The fitting for this 4-camera rig is said, not silent.
+    assert!(
+        bare.warnings
+            .iter()
+            .any(|w| w.contains("fusion agreeing views")),
+        "{:?}",
+        bare.warnings
+    );
+    for stage in STAGES {
+        let s = report.stage(stage).unwrap_or_else(|| panic!("{stage}"));
+        assert_eq!(s.status, "ok", "{stage}");
+    }
+    for name in ["cam00", "cam01", "cam11"] {
+        assert!(report.stage(&format!("depth_estimation/{name}")).is_some());
+    }
+    assert!(report.stage("depth_estimation/center").is_none());
 }

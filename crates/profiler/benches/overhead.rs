@@ -13,14 +13,9 @@ use aquamvs_profiler::{BusyKernel, Profiler};
 const STAGES: usize = 5;
 const DISPATCHES: usize = 4;
 
+/// The workspace's one median.
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
+    aquamvs_metrics::median(v).unwrap_or(f64::NAN)
 }
 
 fn run_bare(ctx: &GpuContext, kernel: &BusyKernel, iterations: u32) -> f64 {

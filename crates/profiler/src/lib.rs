@@ -58,9 +58,11 @@
 mod busy;
 mod error;
 mod gpu_timer;
+pub mod harness;
 mod memory;
 mod profiler;
 mod report;
+mod results;
 mod sampler;
 mod trace;
 

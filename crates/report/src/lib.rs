@@ -2,17 +2,20 @@
 //! reStructuredText `list-table`s, Markdown tables and SVG plots, and patches generated regions
 //! of hand-written pages.
 //!
-//! Main types: [`schema::ProfileReport`] and [`schema::BenchmarkResults`] (the two files in
-//! `.benchmarks/`, serde), [`Table`] (one table, three renderings), [`tables`] (one function
-//! per table), [`svg`] (stage timing, batch sizes, depth-error map), [`docs`] (generated
-//! regions between marker lines, YAML frontmatter keys) and [`pages`] (what goes into each
-//! region of `docs/benchmarks.rst` and the phase's verification file).
+//! Main types: [`Table`] (one table, three renderings), [`tables`] (one function per table),
+//! [`svg`] (stage timing, batch sizes, depth-error map), [`docs`] (generated regions between
+//! marker lines, YAML frontmatter keys) and [`pages`] (what goes into each region of the
+//! benchmarks page and the phase's verification file, and the generated summary). It reads
+//! the results format of `aquamvs-results` ([`aquamvs_results::ProfileReport`],
+//! [`aquamvs_results::BenchmarkResults`], [`aquamvs_results::Verification`], …).
 //!
 //! **Architecture invariant: the report writer computes nothing.** It copies fields into
-//! formatted cells and plots; sums, ratios, sorting, statistics and the verification verdicts
-//! are computed by their producers (`cargo xtask bench`, `cargo xtask profile`,
-//! `cargo xtask update-docs`). **It does no I/O either:** every function takes and returns
-//! values; `xtask` reads and writes the files (atomically, through `aquamvs-io`).
+//! formatted cells and plots; sums, ratios, sorting, statistics, the verification verdicts and
+//! the regression comparison are computed by their producers (`cargo xtask bench`,
+//! `cargo xtask profile`, `aquamvs-verdicts`). **It does no I/O and knows no paths either:**
+//! every function takes and returns values, and where a page names another file the caller
+//! says how ([`pages::Links`]); `xtask` decides the paths, reads and writes the files
+//! (atomically, through `aquamvs-io`).
 //!
 //! Conventions: **units are in field and column names** (`_ms`, `_mm`, `_pct`, …);
 //! **a missing value prints as `—` and a non-finite one as `n/a`**, never as `NaN` or an empty
@@ -29,33 +32,26 @@
 //! assert_eq!(replace_regions(&new, MarkerStyle::Rst, &[("table", "new".to_owned())]).unwrap(), new);
 //! ```
 
+pub mod accuracy;
 pub mod docs;
 pub mod pages;
-pub mod schema;
 pub mod svg;
 pub mod table;
 pub mod tables;
 
 pub use docs::{DocsError, MarkerStyle};
-pub use schema::{BenchmarkResults, ErrorMap, ProfileReport, Verification};
 pub use table::Table;
 
-/// Errors from reading results and rendering them.
+/// Errors from rendering results.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A results file is not valid JSON or does not match the schema.
-    #[error("{what}: {source}")]
-    Json {
-        /// Which file or value.
-        what: String,
-        /// What serde said (names the field, line and column).
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A results file parses but breaks a rule the docs rely on.
+    /// The results themselves are not usable (an error map of the wrong size).
+    #[error(transparent)]
+    Results(#[from] aquamvs_results::ResultsError),
+    /// A value breaks a rule of the rendering.
     #[error("{what}: {message}")]
     Invalid {
-        /// Which file or value.
+        /// Which value.
         what: String,
         /// What is wrong.
         message: String,

@@ -2,27 +2,36 @@
 //!
 //! The page layout (which regions, in which order) is fixed here, so that `update-docs`, the
 //! structure tests and the pages agree. Everything is a pure function from the results (and the
-//! verdicts `update-docs` computed) to text.
+//! verdicts `aquamvs-verdicts` computed) to text. **Where the pages are is not known here:**
+//! the caller reads and writes them, and says through [`Links`] how the text names them.
+
+use aquamvs_results::{
+    BENCHMARK_RESULTS_FILE, BenchmarkResults, ErrorMap, PROFILE_REPORT_FILE, ProfileReport,
+    TimingSource, Verification,
+};
 
 use crate::ReportError;
-use crate::schema::{BenchmarkResults, ErrorMap, ProfileReport, Verification};
+use crate::docs::{self, DocsError, MarkerStyle};
 use crate::svg;
-use crate::table::{Table, md_escape, rst_escape_inline};
+use crate::table::{Table, fixed, md_escape, rst_escape_inline};
 use crate::tables::{self, workload_line};
 
-/// The benchmarks page, relative to the workspace root.
-pub const BENCHMARKS_RST: &str = "docs/benchmarks.rst";
-/// The phase's verification file, relative to the workspace root.
-pub const VERIFICATION_MD: &str =
-    ".planning/phases/05-performance-and-optimization/05-VERIFICATION.md";
-/// The plan's summary (fully generated), relative to the workspace root.
-pub const SUMMARY_MD: &str = ".planning/phases/05-performance-and-optimization/05-08-SUMMARY.md";
-/// Where the plots go, relative to the workspace root.
-pub const PLOT_DIR: &str = "docs/_static/benchmark";
-/// The plots' folder as the benchmarks page refers to it.
-const PLOT_DIR_FROM_DOCS: &str = "_static/benchmark";
+/// How the generated text names the files around it (given by the caller, which owns the
+/// paths). For this workspace: `.benchmarks`, `docs/benchmarks.rst`, `05-VERIFICATION.md`,
+/// `_static/benchmark`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Links<'a> {
+    /// The results folder, relative to the workspace root.
+    pub results_dir: &'a str,
+    /// The benchmarks page, relative to the workspace root.
+    pub benchmarks_page: &'a str,
+    /// The verification file, as the summary names it.
+    pub verification_page: &'a str,
+    /// The plots' folder, relative to the benchmarks page (where its figures point).
+    pub plots_from_benchmarks_page: &'a str,
+}
 
-/// The generated regions of `docs/benchmarks.rst`, in page order.
+/// The generated regions of the benchmarks page (`docs/benchmarks.rst`), in page order.
 pub const BENCHMARKS_REGIONS: [&str; 10] = [
     "provenance",
     "hardware",
@@ -42,14 +51,14 @@ pub const VERIFICATION_REGIONS: [&str; 2] = ["observable-truths", "gap-closure"]
 /// The frontmatter keys `update-docs` sets in the verification file.
 pub const VERIFICATION_KEYS: [&str; 3] = ["verified", "status", "score"];
 
-/// Plot file names inside [`PLOT_DIR`].
+/// Plot file names inside the plots' folder.
 pub const STAGE_TIMING_SVG: &str = "stage_timing.svg";
 /// See [`STAGE_TIMING_SVG`].
 pub const DEPTH_BATCHING_SVG: &str = "depth_batching.svg";
 /// See [`STAGE_TIMING_SVG`].
 pub const DEPTH_ERROR_MAP_SVG: &str = "depth_error_map.svg";
 
-/// One plot: its file name inside [`PLOT_DIR`] and its SVG text.
+/// One plot: its file name inside the plots' folder and its SVG text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plot {
     /// File name.
@@ -88,9 +97,10 @@ fn has(plots: &[Plot], name: &str) -> bool {
     plots.iter().any(|p| p.name == name)
 }
 
-fn figure(name: &str, alt: &str, caption: &str) -> String {
+fn figure(links: &Links, name: &str, alt: &str, caption: &str) -> String {
     format!(
-        ".. figure:: {PLOT_DIR_FROM_DOCS}/{name}\n   :alt: {alt}\n   :width: 100%\n\n   {}\n",
+        ".. figure:: {}/{name}\n   :alt: {alt}\n   :width: 100%\n\n   {}\n",
+        links.plots_from_benchmarks_page,
         rst_escape_inline(caption)
     )
 }
@@ -120,16 +130,18 @@ fn join(parts: &[String]) -> String {
         .join("\n\n")
 }
 
-/// The content of every region of `docs/benchmarks.rst`, in [`BENCHMARKS_REGIONS`] order.
+/// The content of every region of the benchmarks page, in [`BENCHMARKS_REGIONS`] order.
 pub fn benchmarks_regions(
     profile: &ProfileReport,
     bench: &BenchmarkResults,
     plots: &[Plot],
+    links: &Links,
 ) -> Vec<(&'static str, String)> {
     let lit = |s: &str| format!("``{}``", s.replace('`', "'"));
+    let results = links.results_dir;
     let provenance = format!(
-        "Benchmark results: ``.benchmarks/benchmark_results.json``, written at {} by {}.\n\
-         Profiling results: ``.benchmarks/profile_report.json``, written at {} by {}.\n\
+        "Benchmark results: ``{results}/{BENCHMARK_RESULTS_FILE}``, written at {} by {}.\n\
+         Profiling results: ``{results}/{PROFILE_REPORT_FILE}``, written at {} by {}.\n\
          These tables and plots were written from those files by ``cargo xtask update-docs``.",
         bench.generated_at,
         lit(&bench.command),
@@ -153,8 +165,8 @@ pub fn benchmarks_regions(
             "Workload: {}. GPU times: {}.",
             rst_escape_inline(&workload_line(&profile.workload)),
             match profile.timing_source {
-                crate::schema::TimingSource::GpuTimestamps => "timestamp queries on the adapter",
-                crate::schema::TimingSource::CpuOnly =>
+                TimingSource::GpuTimestamps => "timestamp queries on the adapter",
+                TimingSource::CpuOnly =>
                     "none (the adapter has no timestamp queries; CPU wall time only)",
             }
         ),
@@ -163,11 +175,12 @@ pub fn benchmarks_regions(
     if let Some(rss) = profile.peak_rss_mb {
         stage_parts.push(format!(
             "Peak resident memory of the process: {} MB.",
-            crate::table::fixed(rss, 1)
+            fixed(rss, 1)
         ));
     }
     if has(plots, STAGE_TIMING_SVG) {
         stage_parts.push(figure(
+            links,
             STAGE_TIMING_SVG,
             "Bar chart of the time per pipeline stage",
             "Total time per stage (blue) and GPU time from timestamps (orange).",
@@ -201,6 +214,7 @@ pub fn benchmarks_regions(
         batching_parts.push(tables::batching(profile).to_rst());
         if has(plots, DEPTH_BATCHING_SVG) {
             batching_parts.push(figure(
+                links,
                 DEPTH_BATCHING_SVG,
                 "Bar chart of sweep time per batch size",
                 "Median sweep time per batch size; whiskers span the fastest and slowest run.",
@@ -231,6 +245,7 @@ pub fn benchmarks_regions(
     }
     if let (true, Some(about)) = (has(plots, DEPTH_ERROR_MAP_SVG), &bench.depth_error_map) {
         measured_parts.push(figure(
+            links,
             DEPTH_ERROR_MAP_SVG,
             "Depth-error map of one view",
             &format!(
@@ -270,6 +285,33 @@ pub fn benchmarks_regions(
     ]
 }
 
+/// The benchmarks page `text` with every generated region rewritten
+/// ([`benchmarks_regions`]); text outside the regions is kept byte for byte.
+pub fn patch_benchmarks_page(
+    text: &str,
+    profile: &ProfileReport,
+    bench: &BenchmarkResults,
+    plots: &[Plot],
+    links: &Links,
+) -> Result<String, DocsError> {
+    let regions = benchmarks_regions(profile, bench, plots, links);
+    docs::replace_regions(text, MarkerStyle::Rst, &regions)
+}
+
+/// The verification file `text` with its frontmatter keys ([`verification_frontmatter`]) and
+/// generated regions ([`verification_regions`]) rewritten; everything else is kept.
+pub fn patch_verification_file(
+    text: &str,
+    profile: &ProfileReport,
+    bench: &BenchmarkResults,
+    v: &Verification,
+    links: &Links,
+) -> Result<String, DocsError> {
+    let text = docs::set_frontmatter(text, &verification_frontmatter(v))?;
+    let regions = verification_regions(profile, bench, v, links);
+    docs::replace_regions(&text, MarkerStyle::Markdown, &regions)
+}
+
 /// The frontmatter values of the verification file: `verified`, `status`, `score`.
 pub fn verification_frontmatter(v: &Verification) -> Vec<(&'static str, String)> {
     vec![
@@ -285,7 +327,12 @@ pub fn score_line(v: &Verification) -> String {
 }
 
 /// The tables of the verification file and the summary, Markdown.
-fn evidence_markdown(profile: &ProfileReport, bench: &BenchmarkResults, heading: &str) -> String {
+fn evidence_markdown(
+    profile: &ProfileReport,
+    bench: &BenchmarkResults,
+    links: &Links,
+    heading: &str,
+) -> String {
     let mut parts = vec![
         format!(
             "{heading} Truth 1: benchmark comparison (simulated)\n\n\
@@ -335,9 +382,10 @@ fn evidence_markdown(profile: &ProfileReport, bench: &BenchmarkResults, heading:
         ])
         .to_markdown(),
     ];
+    let results = links.results_dir;
     parts.push(format!(
-        "Sources: `.benchmarks/benchmark_results.json` ({}, `{}`) and \
-         `.benchmarks/profile_report.json` ({}, `{}`).",
+        "Sources: `{results}/{BENCHMARK_RESULTS_FILE}` ({}, `{}`) and \
+         `{results}/{PROFILE_REPORT_FILE}` ({}, `{}`).",
         bench.generated_at,
         bench.command.replace('`', "'"),
         profile.generated_at,
@@ -351,6 +399,7 @@ pub fn verification_regions(
     profile: &ProfileReport,
     bench: &BenchmarkResults,
     v: &Verification,
+    links: &Links,
 ) -> Vec<(&'static str, String)> {
     let truths = join(&[
         tables::truths(v).to_markdown(),
@@ -364,12 +413,20 @@ pub fn verification_regions(
     ]);
     vec![
         ("observable-truths", truths),
-        ("gap-closure", evidence_markdown(profile, bench, "###")),
+        (
+            "gap-closure",
+            evidence_markdown(profile, bench, links, "###"),
+        ),
     ]
 }
 
-/// `05-08-SUMMARY.md`, fully generated.
-pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verification) -> String {
+/// The plan's summary (`05-08-SUMMARY.md`), fully generated.
+pub fn summary(
+    profile: &ProfileReport,
+    bench: &BenchmarkResults,
+    v: &Verification,
+    links: &Links,
+) -> String {
     let verdicts: Vec<String> = v
         .truths
         .iter()
@@ -393,9 +450,11 @@ pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verificati
             v.verified
         ),
         "# Phase 05 Plan 08: Gap closure — benchmark, profile and batching results".to_owned(),
-        "**This file is generated by `cargo xtask update-docs` from `.benchmarks/*.json`; edit \
-         the generator, not the file.**"
-            .to_owned(),
+        format!(
+            "**This file is generated by `cargo xtask update-docs` from `{}/*.json`; edit \
+             the generator, not the file.**",
+            links.results_dir
+        ),
         format!(
             "## Outcome\n\n**{}** — status `{}`.",
             score_line(v),
@@ -407,8 +466,8 @@ pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verificati
              - `{}` ({}): stages {}; timing source {}; depth batching at {} batch size(s).\n\
              - `{}` ({}): {} simulated row(s) (labelled simulated), {} measured reconstruction(s), \
              {} throughput row(s).\n\
-             - `cargo xtask update-docs`: these tables, `docs/benchmarks.rst` and the verdicts in \
-             `05-VERIFICATION.md`, all computed from the two results files.",
+             - `cargo xtask update-docs`: these tables, `{}` and the verdicts in \
+             `{}`, all computed from the two results files.",
             profile.command.replace('`', "'"),
             profile.generated_at,
             profile
@@ -423,7 +482,9 @@ pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verificati
             bench.generated_at,
             bench.simulated.len(),
             bench.measured.len(),
-            bench.sweep_throughput.len()
+            bench.sweep_throughput.len(),
+            links.benchmarks_page,
+            links.verification_page
         ),
         "## Deviations from the plan\n\n\
          - The plan profiled random tensors pushed through stand-in operations; \
@@ -435,7 +496,7 @@ pub fn summary(profile: &ProfileReport, bench: &BenchmarkResults, v: &Verificati
          measured reconstructions are reported beside it, never in its place."
             .to_owned(),
         "## Results".to_owned(),
-        evidence_markdown(profile, bench, "###"),
+        evidence_markdown(profile, bench, links, "###"),
     ]);
     format!("{body}\n")
 }

@@ -10,8 +10,9 @@
 
 use std::fmt::Write as _;
 
+use aquamvs_results::{ErrorMap, ErrorMapRef, ProfileReport};
+
 use crate::ReportError;
-use crate::schema::{ErrorMap, ErrorMapRef, ProfileReport};
 use crate::table::{fixed, speedup};
 use crate::tables::workload_line;
 

@@ -1,11 +1,12 @@
 //! The results as [`Table`]s: one function per table, each a straight copy of fields into
 //! formatted cells (no sums, no ratios, no sorting — the producers did that).
 
-use crate::schema::{BenchmarkResults, Machine, ProfileReport, Verification, Workload};
-use crate::table::{Table, fixed, opt_fixed, si, speedup, thousands};
+pub use aquamvs_results::PLAN_TOLERANCE_MM;
+use aquamvs_results::{
+    BenchmarkResults, Machine, ProfileReport, QuantityCheck, Verification, Workload,
+};
 
-/// The tolerance of the plan's comparison, mm (DOMAIN.md: "tolerance 5 mm").
-pub const PLAN_TOLERANCE_MM: f64 = 5.0;
+use crate::table::{Table, fixed, opt_fixed, si, speedup, thousands};
 
 /// `standard (640×480, 5 cameras, 64 depths, sources=4)` — a workload in one line.
 pub fn workload_line(w: &Workload) -> String {
@@ -350,4 +351,39 @@ pub fn truths(v: &Verification) -> Table {
         ]);
     }
     t
+}
+
+/// "Regression check (CURRENT vs BASE)": the regressions among `checks` (every check when
+/// `all`), in the order given.
+pub fn regressions(checks: &[QuantityCheck], all: bool) -> Table {
+    let mut table = Table::new(
+        "Regression check (CURRENT vs BASE)",
+        &[
+            "Quantity",
+            "Base",
+            "Current",
+            "Worse by",
+            "Threshold",
+            "Verdict",
+        ],
+    );
+    for c in checks.iter().filter(|c| all || c.regression) {
+        table.push(vec![
+            c.what.clone(),
+            format!("{:.4}", c.base),
+            if c.current.is_finite() {
+                format!("{:.4}", c.current)
+            } else {
+                "missing".into()
+            },
+            if c.worse_pct.is_finite() {
+                format!("{:+.1} %", c.worse_pct)
+            } else {
+                "n/a".into()
+            },
+            format!("{:.0} %", c.threshold_pct),
+            if c.regression { "REGRESSION" } else { "ok" }.into(),
+        ]);
+    }
+    table
 }

@@ -1,14 +1,22 @@
 //! Formatting the fixture results: tables, regions, plots and the summary.
 
-use aquamvs_report::pages::{self, BENCHMARKS_REGIONS, VERIFICATION_REGIONS};
-use aquamvs_report::schema::{
-    BenchmarkResults, ErrorMap, ProfileReport, TruthVerdict, Verification,
-};
+use aquamvs_report::pages::{self, BENCHMARKS_REGIONS, Links, VERIFICATION_REGIONS};
 use aquamvs_report::{svg, tables};
+use aquamvs_results::{
+    BenchmarkResults, ErrorMap, ProfileReport, QuantityCheck, TruthVerdict, Verification,
+};
 
-const PROFILE: &str = include_str!("fixtures/profile_report.json");
-const BENCH: &str = include_str!("fixtures/benchmark_results.json");
-const MAP: &str = include_str!("fixtures/error_map.json");
+// The results format's fixtures (invented numbers, see their README).
+const PROFILE: &str = include_str!("../../results/tests/fixtures/profile_report.json");
+const BENCH: &str = include_str!("../../results/tests/fixtures/benchmark_results.json");
+const MAP: &str = include_str!("../../results/tests/fixtures/error_map.json");
+
+const LINKS: Links = Links {
+    results_dir: "results",
+    benchmarks_page: "pages/bench.rst",
+    verification_page: "VERIFY.md",
+    plots_from_benchmarks_page: "img",
+};
 
 fn inputs() -> (ProfileReport, BenchmarkResults, ErrorMap) {
     (
@@ -171,7 +179,7 @@ fn benchmarks_regions_cover_the_page() {
             pages::DEPTH_ERROR_MAP_SVG
         ]
     );
-    let regions = pages::benchmarks_regions(&p, &b, &plots);
+    let regions = pages::benchmarks_regions(&p, &b, &plots, &LINKS);
     let region_names: Vec<&str> = regions.iter().map(|(n, _)| *n).collect();
     assert_eq!(region_names, BENCHMARKS_REGIONS);
     let all: String = regions.iter().map(|(_, c)| c.as_str()).collect();
@@ -187,8 +195,9 @@ fn benchmarks_regions_cover_the_page() {
         "7.8 GB",
         "fixture adapter",
         "Vulkan",
-        ".. figure:: _static/benchmark/stage_timing.svg",
-        ".. figure:: _static/benchmark/depth_error_map.svg",
+        ".. figure:: img/stage_timing.svg",
+        ".. figure:: img/depth_error_map.svg",
+        "``results/benchmark_results.json``",
         "``cargo xtask bench --compare BASE.json``",
     ] {
         assert!(all.contains(needle), "missing {needle}");
@@ -207,7 +216,7 @@ fn empty_sections_get_notes_not_tables() {
     b.depth_error_map = None;
     let plots = pages::plots(&p, &b, None).unwrap();
     assert_eq!(plots.len(), 1);
-    let regions = pages::benchmarks_regions(&p, &b, &plots);
+    let regions = pages::benchmarks_regions(&p, &b, &plots, &LINKS);
     let get = |n: &str| &regions.iter().find(|(k, _)| *k == n).unwrap().1;
     assert!(get("depth-batching").contains("--no-batch-benchmark"));
     assert!(get("baseline-performance").contains("no measured reconstructions"));
@@ -220,7 +229,7 @@ fn empty_sections_get_notes_not_tables() {
 fn verification_regions_and_frontmatter() {
     let (p, b, _) = inputs();
     let v = verification([true, true, false, true]);
-    let regions = pages::verification_regions(&p, &b, &v);
+    let regions = pages::verification_regions(&p, &b, &v, &LINKS);
     assert_eq!(
         regions.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
         VERIFICATION_REGIONS
@@ -242,6 +251,7 @@ fn verification_regions_and_frontmatter() {
     for heading in ["### Truth 1", "### Truth 2", "### Truth 3", "### Truth 4"] {
         assert!(gap.contains(heading), "{heading}");
     }
+    assert!(gap.contains("Sources: `results/benchmark_results.json`"));
     forbidden_words(gap);
 }
 
@@ -249,12 +259,17 @@ fn verification_regions_and_frontmatter() {
 fn summary_is_complete_and_deterministic() {
     let (p, b, _) = inputs();
     let v = verification([true; 4]);
-    let s = pages::summary(&p, &b, &v);
-    assert_eq!(s, pages::summary(&p, &b, &v));
+    let s = pages::summary(&p, &b, &v, &LINKS);
+    assert_eq!(s, pages::summary(&p, &b, &v, &LINKS));
     assert!(s.starts_with("---\nphase: 05-performance-and-optimization\nplan: 08\n"));
     assert!(s.contains("status: gaps_closed\nscore: 4/4 success criteria verified\n"));
     assert!(s.contains("completed: 2000-01-02T00:00:00Z\n"));
     assert!(s.ends_with('\n') && !s.ends_with("\n\n"));
+    // The caller's links, not hard-coded paths.
+    assert!(
+        s.contains("from `results/*.json`")
+            && s.contains("`pages/bench.rst` and the verdicts in `VERIFY.md`")
+    );
     forbidden_words(&s);
 }
 
@@ -297,4 +312,42 @@ fn error_map_png_decodes_with_the_right_colours() {
     assert_eq!(px(7, 4), [178, 24, 43], "+0.5 mm saturates red");
     assert_eq!(px(1, 0), [33, 102, 172], "-0.6 mm saturates blue");
     assert!(svg::error_map_png(&m, 0.0).is_err());
+}
+
+#[test]
+fn regression_table_lists_regressions_or_everything() {
+    let check = |what: &str, current: f64, worse_pct: f64, regression: bool| QuantityCheck {
+        what: what.into(),
+        base: 1.0,
+        current,
+        worse_pct,
+        threshold_pct: 10.0,
+        regression,
+    };
+    let checks = [
+        check("a: runtime (s)", 1.05, 5.0, false),
+        check(
+            "b: runtime (s) (missing in CURRENT)",
+            f64::NAN,
+            f64::INFINITY,
+            true,
+        ),
+    ];
+    let t = tables::regressions(&checks, false);
+    assert_eq!(
+        t.rows,
+        [[
+            "b: runtime (s) (missing in CURRENT)",
+            "1.0000",
+            "missing",
+            "n/a",
+            "10 %",
+            "REGRESSION"
+        ]]
+    );
+    let t = tables::regressions(&checks, true);
+    assert_eq!(
+        t.rows[0],
+        ["a: runtime (s)", "1.0000", "1.0500", "+5.0 %", "10 %", "ok"]
+    );
 }

@@ -328,6 +328,26 @@ impl Scene {
         self.intersect(&ray)
     }
 
+    /// The patch pixels of `cam`: indices (row-major) of the pixels whose ground-truth surface
+    /// point — ray depth `truth[i]` along the pixel's ray, as [`Self::depth_map`] gives —
+    /// lies inside the evaluation bounds. Where depth maps are evaluated.
+    pub fn patch_pixels(&self, cam: &Camera<f64>, truth: &[f32]) -> Vec<usize> {
+        let w = cam.width as usize;
+        (0..truth.len())
+            .filter(|&i| {
+                let t = truth[i];
+                if !t.is_finite() {
+                    return false;
+                }
+                let (x, y) = cam.undistort_pixel((i % w) as f64, (i / w) as f64);
+                cam.cast_ray(x, y).is_some_and(|ray| {
+                    let p = ray.at(f64::from(t));
+                    self.in_bounds(p.x, p.y)
+                })
+            })
+            .collect()
+    }
+
     /// Whether `(x, y)` lies inside the evaluation bounds (inclusive).
     pub fn in_bounds(&self, x: f64, y: f64) -> bool {
         let b = self.bounds;

@@ -4,14 +4,12 @@
 use aquamvs_camera::{Distortion, Rig};
 use aquamvs_scenes::{RenderOptions, Scene, render, render_exact, render_with_depth, texture};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+fn median(v: Vec<f64>) -> f64 {
+    aquamvs_metrics::median(&v).unwrap()
 }
 
-fn percentile(mut v: Vec<f64>, q: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() - 1) as f64 * q) as usize]
+fn percentile(v: Vec<f64>, q: f64) -> f64 {
+    aquamvs_metrics::percentile(&v, q * 100.0).unwrap()
 }
 
 /// |image − texture(ground-truth point)| over every valid pixel.

@@ -5,46 +5,14 @@
 //!
 //! Scenes: the reference rig looking at a textured flat plane, rendered by `tests/common`.
 //! Timings are wall-clock medians of `--runs` runs of `GpuSweep::run` / `sweep_cpu` (rays,
-//! uploads, all batches and the read-back included; pipelines built beforehand).
+//! uploads, all batches and the read-back included; pipelines built beforehand), timed by the
+//! workspace's one harness (`aquamvs_profiler::harness`: a warm-up each, rounds interleaved).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::time::Instant;
-
-use aquamvs_sweep::{GpuSweep, SweepParams, depth_range_from_z, samples, sweep_cpu};
-
-struct Workload {
-    name: &'static str,
-    width: u32,
-    height: u32,
-    depths: u32,
-    sources: usize,
-}
-
-const WORKLOADS: [Workload; 3] = [
-    Workload {
-        name: "small",
-        width: 320,
-        height: 240,
-        depths: 32,
-        sources: 4,
-    },
-    Workload {
-        name: "standard",
-        width: 640,
-        height: 480,
-        depths: 64,
-        sources: 4,
-    },
-    Workload {
-        name: "full",
-        width: 1600,
-        height: 1200,
-        depths: 128,
-        sources: 5,
-    },
-];
+use aquamvs_profiler::harness;
+use aquamvs_sweep::{GpuSweep, Workload, depth_range_from_z, sweep_cpu};
 
 /// CPU time (user + system, all threads) of this process so far, seconds; 0 where
 /// `/proc/self/stat` is unavailable. Clock ticks are 1/100 s on Linux.
@@ -69,11 +37,6 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str, default: usize| {
@@ -93,7 +56,7 @@ fn main() {
         .unwrap_or(vec![1, 8, 16]);
     let wanted: Vec<&str> = args
         .iter()
-        .filter(|a| WORKLOADS.iter().any(|w| w.name == a.as_str()))
+        .filter(|a| Workload::ALL.iter().any(|w| w.name == a.as_str()))
         .map(String::as_str)
         .collect();
     let wanted = if wanted.is_empty() {
@@ -112,36 +75,20 @@ fn main() {
         "{:<10} {:<8} {:>6} {:>10} {:>12} {:>10} {:>12} {:>10}",
         "workload", "backend", "batch", "median s", "samples/s", "vs batch 1", "cpu-s/run", "load"
     );
-    for wl in WORKLOADS.iter().filter(|w| wanted.contains(&w.name)) {
+    for wl in Workload::ALL.iter().filter(|w| wanted.contains(&w.name)) {
         let scene = common::plane_scene(wl.width, wl.height, wl.sources);
         let cam = &scene.rig.cameras[0];
         let range = depth_range_from_z(cam, common::PLANE_Z, common::PLANE_Z, 0.03).unwrap();
-        let n = samples(wl.width, wl.height, wl.depths, wl.sources as u32) as f64;
+        let n = wl.samples() as f64;
         let views = scene.source_views();
-        let params = |batch| SweepParams {
-            depths: wl.depths,
-            window: 11,
-            batch,
-            depth_range: range,
-            keep_cost_volume: false,
-        };
+        // CPU seconds of each timed run, by variant.
+        let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); batches.len() + 1];
         if let (Ok(ctx), Some(sweep)) = (&ctx, &sweep) {
-            // Warm-up (first-use costs of the driver).
-            sweep
-                .run(
-                    &ctx.device,
-                    &ctx.queue,
-                    scene.reference(),
-                    &views,
-                    &params(16),
-                )
-                .unwrap();
-            let mut times: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
-            let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
-            // Interleave the batch sizes so drift affects them alike.
-            for _ in 0..runs {
-                for (i, &b) in batches.iter().enumerate() {
-                    let t = Instant::now();
+            let mut warm = vec![true; batches.len()];
+            let timed = harness::interleaved(
+                batches.len(),
+                runs as u32,
+                |i| {
                     let c = cpu_seconds();
                     sweep
                         .run(
@@ -149,16 +96,21 @@ fn main() {
                             &ctx.queue,
                             scene.reference(),
                             &views,
-                            &params(b),
+                            &wl.settings(batches[i]),
+                            range,
                         )
                         .unwrap();
-                    times[i].push(t.elapsed().as_secs_f64());
-                    cpu[i].push(cpu_seconds() - c);
-                }
-            }
-            let base = median(times[0].clone());
+                    if !std::mem::replace(&mut warm[i], false) {
+                        cpu[i].push(cpu_seconds() - c);
+                    }
+                    Ok::<_, ()>(())
+                },
+                |_, _| {},
+            )
+            .unwrap();
+            let base = timed.summary(0).median;
             for (i, &b) in batches.iter().enumerate() {
-                let m = median(times[i].clone());
+                let m = timed.summary(i).median;
                 println!(
                     "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>9.2}x {:>12.3} {:>10}",
                     wl.name,
@@ -167,22 +119,29 @@ fn main() {
                     m,
                     n / m,
                     base / m,
-                    median(cpu[i].clone()),
+                    median(&cpu[i]),
                     load_average()
                 );
             }
         }
         if cpu_runs > 0 {
-            let mut t = Vec::new();
-            let mut cpu = Vec::new();
-            for _ in 0..cpu_runs {
-                let s = Instant::now();
-                let c = cpu_seconds();
-                sweep_cpu(scene.reference(), &views, &params(1)).unwrap();
-                t.push(s.elapsed().as_secs_f64());
-                cpu.push(cpu_seconds() - c);
-            }
-            let m = median(t);
+            let c = batches.len();
+            let mut warm = true;
+            let timed = harness::interleaved(
+                1,
+                cpu_runs as u32,
+                |_| {
+                    let t = cpu_seconds();
+                    sweep_cpu(scene.reference(), &views, &wl.settings(1), range).unwrap();
+                    if !std::mem::replace(&mut warm, false) {
+                        cpu[c].push(cpu_seconds() - t);
+                    }
+                    Ok::<_, ()>(())
+                },
+                |_, _| {},
+            )
+            .unwrap();
+            let m = timed.summary(0).median;
             println!(
                 "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>10} {:>12.3} {:>10}",
                 wl.name,
@@ -191,9 +150,14 @@ fn main() {
                 m,
                 n / m,
                 "",
-                median(cpu),
+                median(&cpu[c]),
                 load_average()
             );
         }
     }
+}
+
+/// The workspace's one median; NaN for no runs.
+fn median(v: &[f64]) -> f64 {
+    aquamvs_metrics::median(v).unwrap_or(f64::NAN)
 }

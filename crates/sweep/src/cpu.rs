@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::rays::reference_rays;
 use crate::select::{WtaState, ncc_cost};
-use crate::{CENTRE, SweepError, SweepOutput, SweepParams, View, check_inputs};
+use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, View, check_inputs};
 
 /// Bilinear sample at `(u, v)`; `None` unless `0 ≤ u ≤ width−1` and `0 ≤ v ≤ height−1`.
 pub(crate) fn bilinear(img: &[f32], width: usize, height: usize, u: f64, v: f64) -> Option<f64> {
@@ -25,13 +25,14 @@ pub(crate) fn bilinear(img: &[f32], width: usize, height: usize, u: f64, v: f64)
 }
 
 /// The plane sweep on the CPU (`f64`, multi-threaded). Same inputs, outputs and algorithm as
-/// [`crate::GpuSweep::run`]; `params.batch` is ignored.
+/// [`crate::GpuSweep::run`]; `settings.batch` is ignored.
 pub fn sweep_cpu(
     reference: View,
     sources: &[View],
-    params: &SweepParams,
+    settings: &SweepSettings,
+    range: (f32, f32),
 ) -> Result<SweepOutput, SweepError> {
-    check_inputs(&reference, sources, params)?;
+    check_inputs(&reference, sources, settings, range)?;
     let cam = reference.camera;
     let (w, h) = (cam.width as usize, cam.height as usize);
     let n = w * h;
@@ -48,9 +49,9 @@ pub fn sweep_cpu(
             None => f64::NAN,
         })
         .collect();
-    let win = params.window as usize;
+    let win = settings.window as usize;
     let half = win / 2;
-    let depths = params.depths;
+    let depths = settings.depths;
     let inv_sources = 1.0 / sources.len() as f64;
 
     let mut crossing: Vec<Vec<f64>> = vec![vec![f64::NAN; n]; sources.len()];
@@ -58,12 +59,12 @@ pub fn sweep_cpu(
     let mut agg = vec![0.0f64; n];
     let mut moments = vec![[0.0f64; 6]; n];
     let mut hsum = vec![[0.0f64; 6]; n];
-    let mut cost_volume = params
+    let mut cost_volume = settings
         .keep_cost_volume
         .then(|| Vec::with_capacity(n * depths as usize));
 
     for k in 0..depths {
-        let d = params.depth_of(k);
+        let d = settings.depth_of(range, k);
         agg.fill(0.0);
         for (src, cross) in sources.iter().zip(crossing.iter_mut()) {
             let scam = src.camera;
@@ -122,7 +123,7 @@ pub fn sweep_cpu(
                             *x += y;
                         }
                     }
-                    arow[u] += ncc_cost(acc, params.window);
+                    arow[u] += ncc_cost(acc, settings.window);
                 }
             });
         }
@@ -134,7 +135,7 @@ pub fn sweep_cpu(
         }
     }
 
-    let (lo, step) = (params.depth_range.0 as f64, params.step());
+    let (lo, step) = (range.0 as f64, settings.step(range));
     let mut depth = vec![f32::NAN; n];
     let mut confidence = vec![0.0f32; n];
     depth

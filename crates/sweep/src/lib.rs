@@ -1,9 +1,11 @@
 //! The refractive plane sweep: a depth map for one reference camera from its source cameras,
 //! as wgpu compute shaders ([`GpuSweep`]) with a CPU reference ([`sweep_cpu`]).
 //!
-//! Main types: [`SweepParams`] (depths, window, batch, depth range), [`View`] (a camera and its
-//! grey image), [`SweepOutput`] (depth and confidence maps, optionally the cost volume),
-//! [`GpuSweep`] (pipelines, created once per device) and [`SweepError`].
+//! Main types: [`SweepSettings`] (depths, window, batch, validated once; the depth range depends
+//! on the scene and travels beside it as `range: (f32, f32)`, checked by [`check_range`]),
+//! [`View`] (a camera and its grey image), [`SweepOutput`] (depth and confidence maps,
+//! optionally the cost volume), [`GpuSweep`] (pipelines, created once per device) and
+//! [`SweepError`].
 //!
 //! The algorithm (AquaMVS's, with its out-of-image bug fixed): depth hypotheses uniformly spaced
 //! in **ray depth**, both ends included; for each hypothesis and source, the point on each
@@ -20,7 +22,7 @@
 //!   source at all the batch's hypotheses; `ncc` computes the masked NCC of every (hypothesis,
 //!   source, pixel); `wta` loads each pixel's winner-take-all state once, takes the batch's
 //!   hypotheses in depth order and stores it back. The running winner-take-all means the cost
-//!   volume is never stored unless asked for ([`SweepParams::keep_cost_volume`]). Every
+//!   volume is never stored unless asked for ([`SweepSettings::keep_cost_volume`]). Every
 //!   hypothesis goes through the same arithmetic whatever the batch size, so **results are
 //!   bitwise identical for every batch size**.
 //! - The GPU warp projects exactly (surface crossing by Newton's method in `f32`) only at
@@ -42,6 +44,9 @@
 //! - Images taller than one storage binding allows are swept in row bands (with a window halo)
 //!   made of whole `ncc` segments, so tiling does not change the results either; the source
 //!   images (as texel quads) must fit in one binding.
+//! - What the host writes for the shaders is declared once in WGSL (the prelude
+//!   `gpu/params.wgsl`, joined before each shader when it is loaded) and mirrored in Rust
+//!   (`gpu/abi.rs`); a test parses the shaders with naga and fails when the two diverge.
 //!
 //! What it does not do: no file I/O, no adapter selection (pass a `wgpu::Device` and `Queue`;
 //! see `aquamvs_gpu`), no depth-map filtering or fusion.
@@ -53,10 +58,13 @@
 //! **NaN** with confidence 0. The cost volume is laid out **`[depth][row][col]`**.
 //!
 //! ```
-//! use aquamvs_sweep::{SweepParams, samples};
-//! let params = SweepParams { depths: 64, window: 11, batch: 16, depth_range: (0.15, 0.35),
-//!                            keep_cost_volume: false };
-//! params.validate().unwrap();
+//! use aquamvs_sweep::{SweepSettings, check_range, samples};
+//! let settings = SweepSettings { depths: 65, ..SweepSettings::default() };
+//! settings.validate().unwrap();
+//! let range = (0.15, 0.35); // ray depth, metres: from the scene (`depth_range_from_z`)
+//! check_range(range).unwrap();
+//! assert!((settings.step(range) - 0.2 / 64.0).abs() < 1e-7);
+//! assert_eq!(settings.depth_of(range, 64), range.1 as f64);
 //! assert_eq!(samples(640, 480, 64, 4), 640 * 480 * 64 * 4);
 //! ```
 
@@ -65,10 +73,12 @@ mod gpu;
 mod rays;
 pub mod select;
 mod unroll;
+mod workload;
 
 pub use cpu::sweep_cpu;
 pub use gpu::{GpuSweep, GpuSweepOptions};
 pub use rays::{depth_range_from_z, warp_span};
+pub use workload::Workload;
 
 use aquamvs_camera::Camera;
 
@@ -76,10 +86,13 @@ use aquamvs_camera::Camera;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     /// The window is even, too small or too large.
-    #[error("window must be odd and in 3..=31, got {0}")]
+    #[error("window must be odd and in 3..={max}, got {0}", max = SweepSettings::MAX_WINDOW)]
     Window(u32),
-    /// Fewer than two depth hypotheses.
-    #[error("at least 2 depth hypotheses are needed, got {0}")]
+    /// Fewer than two depth hypotheses, or more than [`SweepSettings::MAX_DEPTHS`].
+    #[error(
+        "the number of depth hypotheses must be in 2..={max}, got {0}",
+        max = SweepSettings::MAX_DEPTHS
+    )]
     Depths(u32),
     /// Batch of zero hypotheses.
     #[error("batch must be at least 1, got {0}")]
@@ -112,68 +125,76 @@ pub enum SweepError {
     Gpu(String),
 }
 
-/// Parameters of one sweep.
+/// The settings of a sweep: everything but the depth range, which depends on the scene and
+/// travels separately as `range: (f32, f32)` (checked by [`check_range`] where it is known).
+/// Validated once by [`SweepSettings::validate`] and passed down unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SweepParams {
-    /// Number of depth hypotheses (≥ 2), uniform in ray depth, both ends included.
+pub struct SweepSettings {
+    /// Number of depth hypotheses, `2..=`[`SweepSettings::MAX_DEPTHS`], uniform in ray depth,
+    /// both ends of the range included.
     pub depths: u32,
-    /// NCC window side in pixels: odd, 3..=31.
+    /// NCC window side in pixels: odd, `3..=`[`SweepSettings::MAX_WINDOW`].
     pub window: u32,
-    /// Depth hypotheses per GPU dispatch (≥ 1; results do not depend on it). Ignored by the
-    /// CPU reference.
+    /// Depth hypotheses per GPU dispatch (≥ 1; more than `depths` means all at once; results
+    /// do not depend on it). Ignored by the CPU reference.
     pub batch: u32,
-    /// `(lo, hi)`: **ray depth** of the first and last hypothesis, metres, `0 < lo < hi`.
-    pub depth_range: (f32, f32),
     /// Also return the aggregated cost volume `[depth][row][col]`.
     pub keep_cost_volume: bool,
 }
 
-impl Default for SweepParams {
-    /// 64 depths, window 11, batch 16, range (0.1, 0.5) m — set the range for your scene.
+impl Default for SweepSettings {
+    /// 64 depths, window 11, batch 16, no cost volume.
     fn default() -> Self {
         Self {
             depths: 64,
             window: 11,
             batch: 16,
-            depth_range: (0.1, 0.5),
             keep_cost_volume: false,
         }
     }
 }
 
-impl SweepParams {
+impl SweepSettings {
     /// Largest window accepted.
     pub const MAX_WINDOW: u32 = 31;
+    /// Most depth hypotheses accepted.
+    pub const MAX_DEPTHS: u32 = 4096;
 
-    /// Checks the parameters: odd window in 3..=31, at least 2 depths, batch ≥ 1, finite
-    /// `0 < lo < hi`.
+    /// Checks the settings: odd window in `3..=31`, `2..=4096` depths, batch ≥ 1.
     pub fn validate(&self) -> Result<(), SweepError> {
         if self.window.is_multiple_of(2) || !(3..=Self::MAX_WINDOW).contains(&self.window) {
             return Err(SweepError::Window(self.window));
         }
-        if self.depths < 2 {
+        if !(2..=Self::MAX_DEPTHS).contains(&self.depths) {
             return Err(SweepError::Depths(self.depths));
         }
         if self.batch < 1 {
             return Err(SweepError::Batch(self.batch));
         }
-        let (lo, hi) = self.depth_range;
-        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
-            return Err(SweepError::DepthRange(lo as f64, hi as f64));
-        }
         Ok(())
     }
 
-    /// Spacing between consecutive hypotheses, metres of ray depth.
-    pub fn step(&self) -> f64 {
-        let (lo, hi) = self.depth_range;
+    /// Spacing between consecutive hypotheses over `range` (**ray depth**, metres):
+    /// `(hi − lo)/(depths − 1)`.
+    pub fn step(&self, range: (f32, f32)) -> f64 {
+        let (lo, hi) = range;
         (hi as f64 - lo as f64) / (self.depths as f64 - 1.0)
     }
 
-    /// Ray depth of hypothesis `k` (`lo + k·step`).
-    pub fn depth_of(&self, k: u32) -> f64 {
-        self.depth_range.0 as f64 + k as f64 * self.step()
+    /// Ray depth of hypothesis `k` over `range` (`lo + k·step`), metres.
+    pub fn depth_of(&self, range: (f32, f32), k: u32) -> f64 {
+        range.0 as f64 + k as f64 * self.step(range)
     }
+}
+
+/// Checks a depth range `(lo, hi)`, the **ray depth** of the first and last hypothesis in
+/// metres: finite, `0 < lo < hi`.
+pub fn check_range(range: (f32, f32)) -> Result<(), SweepError> {
+    let (lo, hi) = range;
+    if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
+        return Err(SweepError::DepthRange(lo as f64, hi as f64));
+    }
+    Ok(())
 }
 
 /// A camera and its image.
@@ -212,13 +233,15 @@ impl View<'_> {
     }
 }
 
-/// Checks views and parameters common to both backends.
+/// Checks the views, settings and range, the same for both backends.
 fn check_inputs(
     reference: &View,
     sources: &[View],
-    params: &SweepParams,
+    settings: &SweepSettings,
+    range: (f32, f32),
 ) -> Result<(), SweepError> {
-    params.validate()?;
+    settings.validate()?;
+    check_range(range)?;
     if sources.is_empty() {
         return Err(SweepError::NoSources);
     }
@@ -241,7 +264,7 @@ pub struct SweepOutput {
     pub depth: Vec<f32>,
     /// Confidence in [0, 1] per pixel; 0 where the depth is NaN.
     pub confidence: Vec<f32>,
-    /// Aggregated cost `[depth][row][col]` when [`SweepParams::keep_cost_volume`] is set.
+    /// Aggregated cost `[depth][row][col]` when [`SweepSettings::keep_cost_volume`] is set.
     pub cost_volume: Option<Vec<f32>>,
 }
 

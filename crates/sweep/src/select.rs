@@ -5,7 +5,7 @@
 //! ([`WtaState`]), so the cost volume never has to be stored: the best cost and its index
 //! (first index on ties), the costs just before and after it, and the running sum for the mean.
 
-use crate::SweepError;
+use crate::{SweepError, SweepSettings, check_range};
 
 /// Parabola vertex offset, in hypothesis steps, from the costs at the winner `c0` and its two
 /// neighbours: `0.5(c₋ − c₊)/(c₋ − 2c₀ + c₊ + 1e-8)`, clamped to ±0.5.
@@ -108,7 +108,7 @@ pub struct CostVolume<'a> {
     pub costs: &'a [f32],
     /// Pixels per hypothesis.
     pub pixels: usize,
-    /// Number of hypotheses (≥ 2).
+    /// Number of hypotheses, `2..=`[`SweepSettings::MAX_DEPTHS`].
     pub depths: u32,
     /// Ray depth of the first and last hypothesis.
     pub depth_range: (f32, f32),
@@ -121,8 +121,9 @@ impl CostVolume<'_> {
     }
 }
 
-/// Winner-take-all, refinement and confidence over a given cost volume — the CPU version of
-/// [`crate::GpuSweep::select_from_costs`]. Returns (depth, confidence) per pixel.
+/// Winner-take-all, refinement and confidence over a given cost volume — what `cost.wgsl` does
+/// on the GPU (its `select_costs` entry point runs the same update in the crate's tests).
+/// Returns (depth, confidence) per pixel.
 pub fn select_from_costs_cpu(volume: &CostVolume) -> Result<(Vec<f32>, Vec<f32>), SweepError> {
     volume.check()?;
     let CostVolume {
@@ -153,13 +154,10 @@ fn check_cost_volume(
     depths: u32,
     depth_range: (f32, f32),
 ) -> Result<(), SweepError> {
-    if depths < 2 {
+    if !(2..=SweepSettings::MAX_DEPTHS).contains(&depths) {
         return Err(SweepError::Depths(depths));
     }
-    let (lo, hi) = depth_range;
-    if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
-        return Err(SweepError::DepthRange(lo as f64, hi as f64));
-    }
+    check_range(depth_range)?;
     if pixels == 0 || costs.len() != pixels * depths as usize {
         return Err(SweepError::Image {
             view: "cost volume".into(),

@@ -10,7 +10,7 @@ mod common;
 
 use aquamvs_camera::Rig;
 use aquamvs_scenes::{RenderOptions, Scene, render};
-use aquamvs_sweep::{GpuSweep, SweepOutput, SweepParams, View, depth_range_from_z, sweep_cpu};
+use aquamvs_sweep::{GpuSweep, SweepOutput, SweepSettings, View, depth_range_from_z, sweep_cpu};
 
 struct Run {
     truth: Vec<f32>,
@@ -43,13 +43,13 @@ fn sweep_scene(scene: &Scene, width: u32, height: u32, depths: u32, window: u32)
                     .is_some_and(|p| scene.in_bounds(p.x, p.y))
         })
         .collect();
-    let params = SweepParams {
+    let settings = SweepSettings {
         depths,
         window,
         batch: 16,
-        depth_range: depth_range_from_z(cam, scene.min_height(), scene.max_height(), 0.02).unwrap(),
         keep_cost_volume: false,
     };
+    let range = depth_range_from_z(cam, scene.min_height(), scene.max_height(), 0.02).unwrap();
     let reference = View {
         camera: cam,
         image: &reference_image,
@@ -62,11 +62,11 @@ fn sweep_scene(scene: &Scene, width: u32, height: u32, depths: u32, window: u32)
             image: img,
         })
         .collect();
-    let cpu = sweep_cpu(reference, &views, &params).unwrap();
+    let cpu = sweep_cpu(reference, &views, &settings, range).unwrap();
     let gpu = common::gpu().map(|ctx| {
         GpuSweep::new(&ctx.device)
             .unwrap()
-            .run(&ctx.device, &ctx.queue, reference, &views, &params)
+            .run(&ctx.device, &ctx.queue, reference, &views, &settings, range)
             .unwrap()
     });
     Run {
@@ -74,7 +74,7 @@ fn sweep_scene(scene: &Scene, width: u32, height: u32, depths: u32, window: u32)
         patch,
         cpu,
         gpu,
-        step: params.step(),
+        step: settings.step(range),
     }
 }
 

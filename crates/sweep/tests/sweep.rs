@@ -1,23 +1,26 @@
 //! The sweep on a tiny synthetic flat-plane scene: batching, tiling, CPU/GPU agreement,
-//! identical images, accuracy, refinement and bad input.
+//! identical images, accuracy and bad input.
 
 mod common;
 
 use aquamvs_sweep::{
-    GpuSweep, GpuSweepOptions, SweepError, SweepOutput, SweepParams, View, depth_range_from_z,
-    select::{CostVolume, select_from_costs_cpu},
-    sweep_cpu,
+    GpuSweep, GpuSweepOptions, SweepError, SweepOutput, SweepSettings, View, check_range,
+    depth_range_from_z, sweep_cpu,
 };
 use common::*;
 
-fn params(scene: &PlaneScene, depths: u32, batch: u32) -> SweepParams {
-    SweepParams {
+fn settings(depths: u32, batch: u32) -> SweepSettings {
+    SweepSettings {
         depths,
         window: 7,
         batch,
-        depth_range: depth_range_from_z(&scene.rig.cameras[0], PLANE_Z, PLANE_Z, 0.03).unwrap(),
         keep_cost_volume: false,
     }
+}
+
+/// The depth range of the plane scene (ray depth, metres).
+fn range(scene: &PlaneScene) -> (f32, f32) {
+    depth_range_from_z(&scene.rig.cameras[0], PLANE_Z, PLANE_Z, 0.03).unwrap()
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -70,10 +73,11 @@ fn batch_sizes_give_bitwise_identical_results() {
     let Some(ctx) = gpu() else { return };
     let scene = plane_scene(72, 54, 3);
     let sweep = GpuSweep::new(&ctx.device).unwrap();
-    let mut p = params(&scene, 13, 1);
+    let mut p = settings(13, 1);
     p.keep_cost_volume = true;
+    let r = range(&scene);
     let run = |batch| {
-        let q = SweepParams { batch, ..p };
+        let q = SweepSettings { batch, ..p };
         sweep
             .run(
                 &ctx.device,
@@ -81,6 +85,7 @@ fn batch_sizes_give_bitwise_identical_results() {
                 scene.reference(),
                 &scene.source_views(),
                 &q,
+                r,
             )
             .unwrap()
     };
@@ -95,13 +100,14 @@ fn batch_sizes_give_bitwise_identical_results() {
 fn tiled_equals_untiled() {
     let Some(ctx) = gpu() else { return };
     let scene = plane_scene(72, 150, 2);
-    let mut p = params(&scene, 10, 4);
+    let mut p = settings(10, 4);
     p.keep_cost_volume = true;
+    let r = range(&scene);
     let views = scene.source_views();
     let untiled = GpuSweep::new(&ctx.device).unwrap();
     assert_eq!(untiled.band_rows(&ctx.device, 72, 150, 2, &p).unwrap(), 150);
     let whole = untiled
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap();
     // Per row: 4 depths × 2 sources × 120 words (72 px padded for aligned reads) × 4 B =
     // 3840 B warped, 10 depths × 72 px × 4 B = 2880 B of kept cost volume: 280 KiB holds 68
@@ -115,7 +121,7 @@ fn tiled_equals_untiled() {
         64
     );
     let tiled = tiled_sweep
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap();
     assert_bitwise_eq(&whole, &tiled, "tiled vs untiled");
     // Bands that are not whole segments restart the sliding sums elsewhere: the same depths up
@@ -129,7 +135,7 @@ fn tiled_equals_untiled() {
         20
     );
     let banded = odd_sweep
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap();
     let (mut valid, mut close) = (0, 0);
     for (a, b) in whole.depth.iter().zip(&banded.depth) {
@@ -148,7 +154,7 @@ fn tiled_equals_untiled() {
     };
     let err = GpuSweep::with_options(&ctx.device, tiny)
         .unwrap()
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap_err();
     assert!(matches!(err, SweepError::TooLarge(_)), "{err}");
 }
@@ -156,13 +162,14 @@ fn tiled_equals_untiled() {
 #[test]
 fn gpu_agrees_with_cpu_and_both_find_the_plane() {
     let scene = plane_scene(96, 72, 4);
-    let p = SweepParams {
+    let p = SweepSettings {
         window: 9,
-        ..params(&scene, 32, 8)
+        ..settings(32, 8)
     };
+    let r = range(&scene);
     let views = scene.source_views();
-    let cpu = sweep_cpu(scene.reference(), &views, &p).unwrap();
-    let step = p.step();
+    let cpu = sweep_cpu(scene.reference(), &views, &p, r).unwrap();
+    let step = p.step(r);
     let (valid, med) = accuracy(&cpu, &scene.truth, 6);
     eprintln!(
         "CPU: {:.1} % valid, median error {:.3} mm = {:.3} step",
@@ -178,7 +185,7 @@ fn gpu_agrees_with_cpu_and_both_find_the_plane() {
     let Some(ctx) = gpu() else { return };
     let gpu_out = GpuSweep::new(&ctx.device)
         .unwrap()
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap();
     let (gvalid, gmed) = accuracy(&gpu_out, &scene.truth, 6);
     eprintln!(
@@ -228,20 +235,21 @@ fn distorted_cameras_gpu_agrees_with_cpu() {
         });
     }
     let scene = plane_scene_of(rig, 3);
-    let p = params(&scene, 24, 8);
+    let p = settings(24, 8);
+    let r = range(&scene);
     let views = scene.source_views();
-    let cpu = sweep_cpu(scene.reference(), &views, &p).unwrap();
+    let cpu = sweep_cpu(scene.reference(), &views, &p, r).unwrap();
     let (valid, med) = accuracy(&cpu, &scene.truth, 5);
     eprintln!(
         "distorted, CPU: {:.1} % valid, median {:.3} mm",
         100.0 * valid,
         med * 1e3
     );
-    assert!(valid > 0.95 && med < 0.15 * p.step(), "{valid} {med}");
+    assert!(valid > 0.95 && med < 0.15 * p.step(r), "{valid} {med}");
     let Some(ctx) = gpu() else { return };
     let g = GpuSweep::new(&ctx.device)
         .unwrap()
-        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p)
+        .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
         .unwrap();
     let both: Vec<(f32, f32)> = cpu
         .depth
@@ -265,10 +273,11 @@ fn identical_images_give_near_zero_cost() {
         camera: cam,
         image: &scene.images[0],
     };
-    let p = SweepParams {
+    let p = SweepSettings {
         keep_cost_volume: true,
-        ..params(&scene, 6, 4)
+        ..settings(6, 4)
     };
+    let r = range(&scene);
     let check = |out: &SweepOutput, what: &str| {
         let cv = out.cost_volume.as_ref().unwrap();
         let (w, h) = (48usize, 36usize);
@@ -283,124 +292,95 @@ fn identical_images_give_near_zero_cost() {
         eprintln!("{what}: worst interior cost {worst:e}");
         assert!(worst < 1e-3, "{what}: {worst}");
     };
-    let cpu = sweep_cpu(same, &[same, same], &p).unwrap();
+    let cpu = sweep_cpu(same, &[same, same], &p, r).unwrap();
     check(&cpu, "CPU");
     let Some(ctx) = gpu() else { return };
     let gpu_out = GpuSweep::new(&ctx.device)
         .unwrap()
-        .run(&ctx.device, &ctx.queue, same, &[same, same], &p)
+        .run(&ctx.device, &ctx.queue, same, &[same, same], &p, r)
         .unwrap();
     check(&gpu_out, "GPU");
 }
 
-/// Costs `a (k − t)² + c` for a few true minima `t`, one pixel each, plus boundary winners.
-fn profile_volume(depths: u32) -> (Vec<f32>, Vec<f64>, usize) {
-    let truths = [3.0, 3.17, 4.5 - 1e-3, 2.6, 6.42, 1.0 + 1e-3];
-    let pixels = truths.len() + 3;
-    let mut costs = vec![0.0f32; depths as usize * pixels];
-    for k in 0..depths as usize {
-        for (p, t) in truths.iter().enumerate() {
-            costs[k * pixels + p] = (0.04 * (k as f64 - t).powi(2) + 0.2) as f32;
-        }
-        // Winner first, winner last, constant (tie: first index wins).
-        costs[k * pixels + truths.len()] = 0.1 + 0.05 * k as f32;
-        costs[k * pixels + truths.len() + 1] = 0.9 - 0.05 * k as f32;
-        costs[k * pixels + truths.len() + 2] = 0.5;
-    }
-    (costs, truths.to_vec(), pixels)
-}
-
 #[test]
-fn quadratic_profile_refined_and_boundaries_nan_cpu_and_gpu() {
-    let depths = 9;
-    let (costs, truths, pixels) = profile_volume(depths);
-    let range = (0.2f32, 0.2 + 0.008 * 8.0);
-    let step = (range.1 as f64 - range.0 as f64) / 8.0;
-    let check = |(d, c): (Vec<f32>, Vec<f32>), what: &str| {
-        for (p, t) in truths.iter().enumerate() {
-            let got_steps = (d[p] as f64 - range.0 as f64) / step;
-            assert!(
-                (got_steps - t).abs() < 1e-4,
-                "{what}: pixel {p}: {got_steps} vs {t}"
-            );
-            assert!(c[p] > 0.0 && c[p] <= 1.0);
-        }
-        for p in truths.len()..pixels {
-            assert!(d[p].is_nan(), "{what}: boundary pixel {p} gave {}", d[p]);
-            assert_eq!(c[p], 0.0);
-        }
-    };
-    let volume = CostVolume {
-        costs: &costs,
-        pixels,
-        depths,
-        depth_range: range,
-    };
-    check(select_from_costs_cpu(&volume).unwrap(), "CPU");
-    let Some(ctx) = gpu() else { return };
-    let sweep = GpuSweep::new(&ctx.device).unwrap();
-    for batch in [1, 4, 9] {
-        let r = sweep
-            .select_from_costs(&ctx.device, &ctx.queue, &volume, batch)
-            .unwrap();
-        check(r, &format!("GPU batch {batch}"));
-    }
-}
-
-#[test]
-fn bad_parameters_are_rejected() {
-    let good = SweepParams {
+fn bad_settings_and_ranges_are_rejected() {
+    let good = SweepSettings {
         depths: 8,
         window: 5,
         batch: 2,
-        depth_range: (0.1, 0.3),
         keep_cost_volume: false,
     };
-    assert!(good.validate().is_ok());
-    let bad = [
-        SweepParams { window: 4, ..good },
-        SweepParams { window: 1, ..good },
-        SweepParams { window: 33, ..good },
-        SweepParams { depths: 1, ..good },
-        SweepParams { batch: 0, ..good },
-        SweepParams {
-            depth_range: (0.3, 0.1),
+    let r = (0.1, 0.3);
+    assert!(good.validate().is_ok() && check_range(r).is_ok());
+    // A batch larger than the depths is fine (all at once); so is the largest depth count.
+    assert!(SweepSettings { batch: 100, ..good }.validate().is_ok());
+    let most = SweepSettings::MAX_DEPTHS;
+    assert!(
+        SweepSettings {
+            depths: most,
+            ..good
+        }
+        .validate()
+        .is_ok()
+    );
+    let bad_settings = [
+        SweepSettings { window: 4, ..good },
+        SweepSettings { window: 1, ..good },
+        SweepSettings { window: 33, ..good },
+        SweepSettings { depths: 1, ..good },
+        SweepSettings {
+            depths: most + 1,
             ..good
         },
-        SweepParams {
-            depth_range: (0.2, 0.2),
+        SweepSettings {
+            depths: 100_000_000,
             ..good
         },
-        SweepParams {
-            depth_range: (0.0, 0.2),
-            ..good
-        },
-        SweepParams {
-            depth_range: (f32::NAN, 0.2),
-            ..good
-        },
-        SweepParams {
-            depth_range: (0.1, f32::INFINITY),
-            ..good
-        },
+        SweepSettings { batch: 0, ..good },
     ];
+    let bad_ranges = [
+        (0.3, 0.1),
+        (0.2, 0.2),
+        (0.0, 0.2),
+        (-0.1, 0.2),
+        (f32::NAN, 0.2),
+        (0.1, f32::INFINITY),
+    ];
+    let err = SweepSettings {
+        depths: most + 1,
+        ..good
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(err, SweepError::Depths(most + 1));
+    assert!(err.to_string().contains("4096"), "{err}");
     let scene = plane_scene(16, 12, 1);
     let views = scene.source_views();
     let ctx = gpu();
     let sweep = ctx.as_ref().map(|c| GpuSweep::new(&c.device).unwrap());
-    for p in &bad {
-        assert!(p.validate().is_err(), "{p:?}");
-        assert!(sweep_cpu(scene.reference(), &views, p).is_err());
+    let cases = bad_settings
+        .iter()
+        .map(|s| (*s, r))
+        .chain(bad_ranges.iter().map(|&r| (good, r)));
+    for (p, r) in cases {
+        assert!(
+            p.validate().is_err() || check_range(r).is_err(),
+            "{p:?} {r:?}"
+        );
+        assert!(sweep_cpu(scene.reference(), &views, &p, r).is_err());
         if let (Some(ctx), Some(s)) = (&ctx, &sweep) {
             assert!(
-                s.run(&ctx.device, &ctx.queue, scene.reference(), &views, p)
+                s.run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
                     .is_err()
             );
         }
     }
+    for r in bad_ranges {
+        assert!(matches!(check_range(r), Err(SweepError::DepthRange(..))));
+    }
     // Views: no sources, wrong image size, non-finite values.
     assert_eq!(
-        sweep_cpu(scene.reference(), &[], &good).unwrap_err(),
+        sweep_cpu(scene.reference(), &[], &good, r).unwrap_err(),
         SweepError::NoSources
     );
     let short = View {
@@ -408,7 +388,7 @@ fn bad_parameters_are_rejected() {
         image: &scene.images[1][..10],
     };
     assert!(matches!(
-        sweep_cpu(scene.reference(), &[short], &good),
+        sweep_cpu(scene.reference(), &[short], &good, r),
         Err(SweepError::Image { .. })
     ));
     let mut nan_img = scene.images[1].clone();
@@ -418,16 +398,23 @@ fn bad_parameters_are_rejected() {
         image: &nan_img,
     };
     assert!(matches!(
-        sweep_cpu(scene.reference(), &[nan_view], &good),
+        sweep_cpu(scene.reference(), &[nan_view], &good, r),
         Err(SweepError::Image { .. })
     ));
     if let (Some(ctx), Some(s)) = (&ctx, &sweep) {
         assert!(
-            s.run(&ctx.device, &ctx.queue, scene.reference(), &[short], &good)
-                .is_err()
+            s.run(
+                &ctx.device,
+                &ctx.queue,
+                scene.reference(),
+                &[short],
+                &good,
+                r
+            )
+            .is_err()
         );
         assert!(
-            s.run(&ctx.device, &ctx.queue, scene.reference(), &[], &good)
+            s.run(&ctx.device, &ctx.queue, scene.reference(), &[], &good, r)
                 .is_err()
         );
     }

@@ -1,6 +1,12 @@
 //! Every `.wgsl` file under `crates/` parses and validates with naga (no GPU needed).
+//!
+//! A folder holding a prelude `params.wgsl` (the sweep's shaders) is loaded as the sweep loads
+//! it: the prelude alone, and every other shader of the folder joined after it.
 
 use std::path::{Path, PathBuf};
+
+/// The prelude joined before every other shader of its folder.
+const PRELUDE: &str = "params.wgsl";
 
 fn wgsl_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -16,19 +22,32 @@ fn wgsl_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The source of `file` as compiled: after its folder's prelude, if it has one.
+fn joined_source(file: &Path) -> String {
+    let source = std::fs::read_to_string(file).unwrap();
+    let prelude = file.with_file_name(PRELUDE);
+    if file.file_name().is_some_and(|n| n == PRELUDE) || !prelude.exists() {
+        return source;
+    }
+    std::fs::read_to_string(prelude).unwrap() + "\n" + &source
+}
+
 #[test]
 fn every_wgsl_file_validates() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut files = Vec::new();
     wgsl_files(crates, &mut files);
-    assert!(
-        files.iter().any(|f| f.ends_with("sweep/src/warp.wgsl"))
-            && files.iter().any(|f| f.ends_with("sweep/src/cost.wgsl")),
-        "the sweep's shaders were not found under {}: {files:?}",
-        crates.display()
-    );
+    for wanted in ["warp", "ncc", "cost", "params"] {
+        assert!(
+            files
+                .iter()
+                .any(|f| f.ends_with(format!("sweep/src/gpu/{wanted}.wgsl"))),
+            "the sweep's {wanted}.wgsl was not found under {}: {files:?}",
+            crates.display()
+        );
+    }
     for file in &files {
-        let source = std::fs::read_to_string(file).unwrap();
+        let source = joined_source(file);
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{}: {}", file.display(), e.emit_to_string(&source)));
         naga::valid::Validator::new(

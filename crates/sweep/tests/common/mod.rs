@@ -111,13 +111,9 @@ pub fn gpu() -> Option<aquamvs_gpu::GpuContext> {
         .expect("no GPU adapter (CI=true: GPU tests must not be skipped)")
 }
 
-/// Median of the finite values.
+/// Median of the finite values (the workspace's one median, `aquamvs_metrics::median`); NaN
+/// when there is none.
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[v.len() / 2]
-    }
+    aquamvs_metrics::median(&v).unwrap_or(f64::NAN)
 }

@@ -4,33 +4,10 @@
 // `wta`: one invocation per output pixel: loads its winner-take-all state once per batch, takes
 // the batch's hypotheses in depth order (cost = mean over sources of the costs `ncc.wgsl` wrote,
 // summed in source order) and stores the state back.
+//
+// Joined after `params.wgsl` (Params P, Batch B) when loaded.
 
-struct Params {
-    width: u32,
-    warp_rows: u32,
-    band_rows: u32,
-    halo_top: u32,
-    n_sources: u32,
-    depths: u32,
-    n_warp: u32,
-    n_out: u32,
-    lo: f32,
-    step: f32,
-    inv_sources: f32,
-    keep_cost: u32,
-    span: u32,
-    stride: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-struct Batch {
-    k0: u32,
-    nb: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
+// One pixel's running winner-take-all state (STATE_BYTES in `abi.rs`; tested).
 struct WtaState {
     best: f32,   // lowest cost so far
     idx: f32,    // its hypothesis (-1 before the first)
@@ -42,8 +19,6 @@ struct WtaState {
 
 const VALID_ABOVE: f32 = -4.0;
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<uniform> B: Batch;
 @group(0) @binding(2) var<storage, read> ref_vals: array<f32>;     // n_warp, centred or INVALID
 @group(0) @binding(4) var<storage, read_write> state: array<WtaState>;  // n_out
 @group(0) @binding(5) var<storage, read_write> cost_out: array<f32>;    // depths * n_out, if kept

@@ -13,39 +13,14 @@
 // that every array index is a constant and the arrays live in registers; this file, as written,
 // is valid WGSL with the same meaning.
 
-struct Params {
-    width: u32,
-    warp_rows: u32,
-    band_rows: u32,
-    halo_top: u32,
-    n_sources: u32,
-    depths: u32,
-    n_warp: u32,
-    n_out: u32,
-    lo: f32,
-    step: f32,
-    inv_sources: f32,
-    keep_cost: u32,
-    span: u32,
-    stride: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-struct Batch {
-    k0: u32,
-    nb: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
+// Joined after `params.wgsl` (Params P, Batch B, PAD_LEFT) when loaded.
 
 const NCC_EPS: f32 = 1e-12;
 const CODE_SCALE: f32 = 1.0 / 65534.0;
 const CODE_OFFSET: f32 = 0.5 + 1.0 / 65534.0;   // code 1 + 65534 v  ->  v - 0.5
-const K: u32 = 16u;             // output columns per strip (must match the host)
-const SEG: u32 = 64u;           // output rows per segment (must match the host)
-const MAX_TAPS: u32 = 46u;      // K + 31 - 1
-const PAD_LEFT: u32 = 16u;      // zero words before each warped row (must match the host)
+const K: u32 = 16u;             // output columns per strip (STRIP in `abi.rs`; tested)
+const SEG: u32 = 64u;           // output rows per segment (SEG in `abi.rs`; tested)
+const MAX_TAPS: u32 = 46u;      // K + MAX_WINDOW - 1 (tested)
 const MAX_NQ: u32 = 13u;        // quads of words per row: ceil((3 + MAX_TAPS) / 4)
 
 // Window side (odd, 3..=31); the host fixes it (and TAPS) before compiling.
@@ -56,8 +31,6 @@ override TAPS: u32 = K + WIN - 1u;
 override OFF: u32 = (PAD_LEFT - WIN / 2u) % 4u;
 override NQ: u32 = (OFF + TAPS + 3u) / 4u;
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<uniform> B: Batch;
 @group(0) @binding(3) var<storage, read> warped: array<vec4<u32>>; // 16-bit codes sample | ref << 16
 @group(0) @binding(8) var<storage, read_write> costs: array<f32>; // nb * n_sources * n_out
 

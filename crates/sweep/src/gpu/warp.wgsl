@@ -19,32 +19,9 @@
 // without bounds tests. The source images come as 16-bit texel quads: for pixel (x, y)
 // the codes of (x, y), (x+1, y), (x, y+1), (x+1, y+1), so a bilinear sample is one load.
 
-struct Params {
-    width: u32,       // reference image width
-    warp_rows: u32,   // rows of this band's warp region
-    band_rows: u32,   // output rows of this band
-    halo_top: u32,    // warp-region row of the band's first output row
-    n_sources: u32,
-    depths: u32,
-    n_warp: u32,      // width * warp_rows
-    n_out: u32,       // width * band_rows
-    lo: f32,          // ray depth of hypothesis 0, metres
-    step: f32,        // hypothesis spacing, metres
-    inv_sources: f32,
-    keep_cost: u32,
-    span: u32,        // G: hypotheses per interpolation segment (1 = exact at every hypothesis)
-    stride: u32,      // row length of the warped planes: PAD_LEFT + width + padding, a multiple of 4
-    _pad1: u32,
-    _pad2: u32,
-}
+// Joined after `params.wgsl` (Params P, Batch B, PAD_LEFT) when loaded.
 
-struct Batch {
-    k0: u32,          // first hypothesis of this batch
-    nb: u32,          // hypotheses in this batch
-    _pad0: u32,
-    _pad1: u32,
-}
-
+// A source camera (`SrcCamU`).
 struct SrcCam {
     col0: vec4<f32>,     // columns of R (world -> camera): p_cam = R (q - C)
     col1: vec4<f32>,
@@ -57,14 +34,11 @@ struct SrcCam {
     dims: vec4<u32>,     // width, height, offset of the image in src_img, 0
 }
 
-const INVALID: f32 = -8.0;
-const PAD_LEFT: u32 = 16u;       // zero words before each warped row (must match the host)
+const INVALID: f32 = -8.0;        // crate::INVALID (tested)
 // Newton steps for the surface crossing from the paraxial guess (converged to < 1e-4 px).
 const NEWTON_STEPS: u32 = 4u;
 const TEXEL_SCALE: f32 = 1.0 / 65535.0;
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<uniform> B: Batch;
 @group(0) @binding(2) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
 @group(0) @binding(3) var<storage, read> cams: array<SrcCam>;
 @group(0) @binding(4) var<storage, read> src_img: array<vec2<u32>>;  // texel quads, 16-bit codes

@@ -1,0 +1,292 @@
+//! `.benchmarks/benchmark_results.json`: the simulated comparison, measured reconstructions and
+//! their accuracy, sweep throughput, the declared regression check, the depth-error map.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Machine, OrderedMap, check_common};
+use crate::json::{invalid, parse, to_pretty};
+use crate::{BENCHMARK_RESULTS_FILE, ResultsError};
+
+/// The tolerance of the plan's comparison, mm (DOMAIN.md: "tolerance 5 mm").
+pub const PLAN_TOLERANCE_MM: f64 = 5.0;
+
+/// One point in the distance-to-tolerance table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToleranceScore {
+    /// Tolerance τ, mm.
+    pub tolerance_mm: f64,
+    /// % of reconstructed points within τ of the ground truth.
+    pub precision_pct: f64,
+    /// % of ground-truth surface samples within τ of the reconstruction.
+    pub recall_pct: f64,
+    /// 2PR/(P+R), %.
+    pub fscore_pct: f64,
+}
+
+/// Accuracy of a point cloud against the ground-truth mesh (the metrics crate's output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accuracy {
+    /// Mean point-to-mesh distance, mm.
+    pub mean_error_mm: f64,
+    /// Median point-to-mesh distance, mm.
+    pub median_error_mm: f64,
+    /// Standard deviation of the distances, mm.
+    pub std_error_mm: f64,
+    /// Points per mm² of mesh area × 100 (AquaMVS's definition).
+    pub raw_completeness_pct: f64,
+    /// % of points within the first tolerance (AquaMVS's name; really a precision).
+    pub accurate_completeness_pct: f64,
+    /// RMSE of an SVD plane fit (flat scenes), mm.
+    #[serde(default)]
+    pub plane_fit_rmse_mm: Option<f64>,
+    /// Largest deviation from that plane, mm.
+    #[serde(default)]
+    pub plane_fit_max_error_mm: Option<f64>,
+    /// Precision, recall and F-score per tolerance, ascending.
+    pub by_tolerance: Vec<ToleranceScore>,
+}
+
+impl Accuracy {
+    /// The row for tolerance `tolerance_mm` (exact match within 1e-9), if present.
+    pub fn at_tolerance(&self, tolerance_mm: f64) -> Option<&ToleranceScore> {
+        self.by_tolerance
+            .iter()
+            .find(|t| (t.tolerance_mm - tolerance_mm).abs() < 1e-9)
+    }
+}
+
+/// One row of the plan's **simulated** comparison: mesh samples with noise and dropouts,
+/// standing in for a matcher's output. Not a pipeline run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulatedRow {
+    /// `"LightGlue-like (simulated)"` or `"RoMa-like (simulated)"`.
+    pub name: String,
+    /// Scene name (`flat`, `undulating`).
+    pub scene: String,
+    /// Points evaluated (after dropping).
+    pub n_points: u64,
+    /// Mesh samples drawn before dropping.
+    #[serde(default)]
+    pub mesh_samples: Option<u64>,
+    /// Gaussian noise σ, mm.
+    pub noise_sigma_mm: f64,
+    /// Fraction of samples dropped, 0–1.
+    pub drop_fraction: f64,
+    /// RNG seed.
+    pub seed: u64,
+    /// Its accuracy.
+    pub accuracy: Accuracy,
+}
+
+/// How a measured reconstruction modelled the water surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// The refractive camera model.
+    #[serde(rename = "refractive")]
+    Refractive,
+    /// The same sweep with refraction ignored (plain pinhole cameras).
+    #[serde(rename = "pinhole (refraction ignored)")]
+    Pinhole,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Refractive => "refractive",
+            Self::Pinhole => "pinhole (refraction ignored)",
+        })
+    }
+}
+
+/// One real reconstruction: sweep and fusion on rendered images, evaluated against ground truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredRow {
+    /// Scene name (`flat`, `undulating`).
+    pub scene: String,
+    /// Camera model used by the sweep.
+    pub method: Method,
+    /// Image width, px.
+    pub width: u32,
+    /// Image height, px.
+    pub height: u32,
+    /// Depth hypotheses.
+    pub depths: u32,
+    /// NCC window, px (odd).
+    pub window: u32,
+    /// Depth batch size.
+    pub batch: u32,
+    /// `gpu` or `cpu` (the sweep backend), or the wgpu backend name.
+    pub backend: String,
+    /// The adapter that ran it.
+    pub adapter: String,
+    /// Fused points evaluated.
+    pub n_points: u64,
+    /// Wall time of the whole reconstruction, s.
+    pub runtime_s: f64,
+    /// Wall time per stage, s, in pipeline order.
+    #[serde(default)]
+    pub stage_times_s: OrderedMap<f64>,
+    /// Its accuracy (by_tolerance at 1, 2 and 5 mm).
+    pub accuracy: Accuracy,
+}
+
+/// Sweep throughput on a named workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThroughputRow {
+    /// Workload name (`small`, `standard`, `full`).
+    pub workload: String,
+    /// `gpu` or `cpu`.
+    pub backend: String,
+    /// Depth batch size.
+    pub batch: u32,
+    /// Samples per second.
+    pub samples_per_s: f64,
+    /// Median time of one sweep, ms.
+    pub median_ms: f64,
+    /// Adapter name, when the backend is `gpu`.
+    #[serde(default)]
+    pub adapter: Option<String>,
+}
+
+/// Regression thresholds of `cargo xtask bench --compare`, in % change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionThresholds {
+    /// Allowed worsening of accuracy metrics, %.
+    pub accuracy_pct: f64,
+    /// Allowed loss of completeness / recall, %.
+    pub completeness_pct: f64,
+    /// Allowed slow-down, %.
+    pub time_pct: f64,
+}
+
+/// What `cargo xtask bench` says about its regression check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionCheck {
+    /// Whether `--compare BASE.json [CURRENT.json]` is available in this build.
+    pub supported: bool,
+    /// The command to run it.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Default thresholds.
+    pub thresholds: RegressionThresholds,
+}
+
+/// Where the depth-error map of one view is, and what it shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorMapRef {
+    /// File relative to the results folder: `.json` ([`ErrorMap`]) or `.npy` (float32 H×W, NaN
+    /// invalid). **Values are signed ray-depth errors in mm, estimate − truth.**
+    pub file: String,
+    /// Scene name.
+    pub scene: String,
+    /// Camera name of the view.
+    pub view: String,
+    /// Camera model used.
+    #[serde(default)]
+    pub method: Option<Method>,
+    /// Colour scale saturates at ±this, mm (default 1 mm).
+    #[serde(default)]
+    pub color_limit_mm: Option<f64>,
+}
+
+/// `.benchmarks/benchmark_results.json`, written by `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkResults {
+    /// When the run finished, UTC RFC 3339.
+    pub generated_at: String,
+    /// The command line that produced the file.
+    pub command: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// The plan's simulated comparison (LightGlue-like vs RoMa-like).
+    pub simulated: Vec<SimulatedRow>,
+    /// Real reconstructions, refractive and pinhole.
+    pub measured: Vec<MeasuredRow>,
+    /// Sweep throughput on the named workloads.
+    #[serde(default)]
+    pub sweep_throughput: Vec<ThroughputRow>,
+    /// The `--compare` regression check, as this build of `bench` supports it.
+    #[serde(default)]
+    pub regression_check: Option<RegressionCheck>,
+    /// The depth-error map of one view, if bench wrote one.
+    #[serde(default)]
+    pub depth_error_map: Option<ErrorMapRef>,
+}
+
+/// A depth-error image: `height` rows of `width` values, row-major; `null` marks pixels with no
+/// estimate or no ground truth. **Values in mm, estimate − truth.**
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorMap {
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+    /// `width × height` values, row-major.
+    pub values: Vec<Option<f32>>,
+}
+
+impl BenchmarkResults {
+    /// Parses and validates `benchmark_results.json`.
+    pub fn from_json(json: &str) -> Result<Self, ResultsError> {
+        let results: Self = parse(BENCHMARK_RESULTS_FILE, json)?;
+        results.validate()?;
+        Ok(results)
+    }
+
+    /// Checks what the docs rely on beyond the types.
+    pub fn validate(&self) -> Result<(), ResultsError> {
+        let what = BENCHMARK_RESULTS_FILE;
+        check_common(what, &self.generated_at, &self.machine)?;
+        if self.simulated.iter().any(|r| r.name.trim().is_empty()) {
+            return Err(invalid(what, "a simulated row has an empty name"));
+        }
+        if let Some(map) = &self.depth_error_map
+            && map.file.trim().is_empty()
+        {
+            return Err(invalid(what, "depth_error_map.file is empty"));
+        }
+        Ok(())
+    }
+
+    /// Serialises with two-space indentation and a final newline.
+    pub fn to_json(&self) -> String {
+        to_pretty(self)
+    }
+}
+
+impl ErrorMap {
+    /// Parses and validates an error-map JSON file.
+    pub fn from_json(what: &str, json: &str) -> Result<Self, ResultsError> {
+        let map: Self = parse(what, json)?;
+        map.validate(what)?;
+        Ok(map)
+    }
+
+    /// Checks the size: both sides 1..=8192 and `values.len() == width × height`.
+    pub fn validate(&self, what: &str) -> Result<(), ResultsError> {
+        if self.width == 0 || self.height == 0 || self.width > 8192 || self.height > 8192 {
+            return Err(invalid(
+                what,
+                format!(
+                    "size {}x{} is invalid (each side 1..=8192)",
+                    self.width, self.height
+                ),
+            ));
+        }
+        let expected = self.width as usize * self.height as usize;
+        if self.values.len() != expected {
+            return Err(invalid(
+                what,
+                format!(
+                    "{} values for a {}x{} map (expected {expected})",
+                    self.values.len(),
+                    self.width,
+                    self.height
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

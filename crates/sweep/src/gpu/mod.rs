@@ -1,0 +1,165 @@
+//! The wgpu sweep ([`GpuSweep`]), by concern:
+//!
+//! - `abi.rs`: the Rust mirrors of the shader structs and the constants shared with the shaders;
+//! - `plan.rs`: row bands and buffer sizes within one storage binding;
+//! - `pipelines.rs`: the shader sources (prelude `params.wgsl` joined, NCC specialised per
+//!   window) and the pipelines;
+//! - `run.rs`: the sweep itself, band by band, batch by batch;
+//! - `testing.rs` (tests only): the shaders' test entry points and the winner-take-all over a
+//!   given cost volume; `tests.rs`: the GPU unit tests and the Rust/WGSL layout checks.
+
+mod abi;
+mod pipelines;
+mod plan;
+mod run;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use aquamvs_camera::Camera;
+
+use crate::rays::reference_rays;
+use crate::{SweepError, SweepOutput, SweepSettings, View, check_inputs};
+use pipelines::Pipelines;
+use plan::{Plan, max_binding};
+use run::{Job, check_sources_fit};
+
+/// Options of a [`GpuSweep`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GpuSweepOptions {
+    /// Largest storage binding (bytes) the row bands may use; `None`: the device's
+    /// `max_storage_buffer_binding_size` (at most 256 MiB). Set it small to force tiling.
+    pub max_binding_bytes: Option<u64>,
+}
+
+/// The refractive plane sweep's pipelines, created once per device.
+///
+/// **One dispatch handles a batch of depth hypotheses** ([`SweepSettings::batch`]). Per batch,
+/// one command buffer with three dispatches: `warp` (each reference ray and reference value
+/// loaded once; exact refractive projections only at the anchors of each segment of
+/// [`crate::warp_span`] hypotheses, shared by the batch's hypotheses of that segment), `ncc`
+/// (sliding window sums in registers) and `wta` (the winner-take-all state loaded and stored
+/// once per batch). Nothing is read back until the end of a row band.
+#[derive(Debug)]
+pub struct GpuSweep {
+    options: GpuSweepOptions,
+    /// The device's uniform offset alignment (at least 16): the stride of the batch uniforms.
+    uniform_align: u64,
+    pipelines: Pipelines,
+}
+
+/// Runs `f` inside validation and out-of-memory error scopes; a captured error becomes
+/// [`SweepError::Gpu`].
+fn scoped<T>(
+    device: &wgpu::Device,
+    f: impl FnOnce() -> Result<T, SweepError>,
+) -> Result<T, SweepError> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let result = f();
+    let v = pollster::block_on(validation.pop());
+    let o = pollster::block_on(oom.pop());
+    if let Some(e) = v.or(o) {
+        return Err(SweepError::Gpu(e.to_string()));
+    }
+    result
+}
+
+impl GpuSweep {
+    /// Compiles the shaders and builds the pipelines with default options.
+    pub fn new(device: &wgpu::Device) -> Result<Self, SweepError> {
+        Self::with_options(device, GpuSweepOptions::default())
+    }
+
+    /// Compiles the shaders and builds the pipelines.
+    pub fn with_options(
+        device: &wgpu::Device,
+        options: GpuSweepOptions,
+    ) -> Result<Self, SweepError> {
+        if options.max_binding_bytes == Some(0) {
+            return Err(SweepError::TooLarge(
+                "max_binding_bytes must be positive".into(),
+            ));
+        }
+        let pipelines = scoped(device, || Ok(Pipelines::new(device)))?;
+        let sweep = Self {
+            options,
+            uniform_align: device.limits().min_uniform_buffer_offset_alignment.max(16) as u64,
+            pipelines,
+        };
+        // Compile the default window's NCC shader now, so shader problems surface here.
+        sweep
+            .pipelines
+            .ncc(device, SweepSettings::default().window)?;
+        Ok(sweep)
+    }
+
+    /// The options this sweep was built with.
+    pub fn options(&self) -> GpuSweepOptions {
+        self.options
+    }
+
+    /// Largest storage binding the bands may use on `device`.
+    fn max_binding(&self, device: &wgpu::Device) -> u64 {
+        max_binding(&device.limits(), self.options.max_binding_bytes)
+    }
+
+    /// Output rows per band for a `width × height` reference and `n_sources` sources: as many
+    /// as keep every band buffer within one storage binding (the option's or the device's
+    /// limit), in whole NCC segments of 64 rows unless one band holds the whole image.
+    pub fn band_rows(
+        &self,
+        device: &wgpu::Device,
+        width: u32,
+        height: u32,
+        n_sources: usize,
+        settings: &SweepSettings,
+    ) -> Result<u32, SweepError> {
+        settings.validate()?;
+        let plan = Plan::new(self.max_binding(device), width, height, n_sources, settings)?;
+        Ok(plan.band_rows)
+    }
+
+    /// Runs the sweep of `reference` against `sources` over `range`, the ray depths of the
+    /// first and last hypothesis (metres). See the crate documentation for the algorithm;
+    /// results are identical for every `settings.batch`.
+    pub fn run(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        reference: View,
+        sources: &[View],
+        settings: &SweepSettings,
+        range: (f32, f32),
+    ) -> Result<SweepOutput, SweepError> {
+        check_inputs(&reference, sources, settings, range)?;
+        let cam = reference.camera;
+        let rays = reference_rays(cam);
+        if rays.iter().all(Option::is_none) {
+            return Err(SweepError::NoRays(cam.name.clone()));
+        }
+        let src_cams: Vec<&Camera<f64>> = sources.iter().map(|s| s.camera).collect();
+        let ncc = self.pipelines.ncc(device, settings.window)?;
+        let job = Job {
+            reference: &reference,
+            sources,
+            rays: &rays,
+            lo: range.0,
+            step: settings.step(range) as f32,
+            span: crate::warp_span(cam, &src_cams, settings.depths, range),
+            ncc: &ncc,
+        };
+        scoped(device, || {
+            check_sources_fit(device, sources)?;
+            let plan = Plan::new(
+                self.max_binding(device),
+                cam.width,
+                cam.height,
+                sources.len(),
+                settings,
+            )?;
+            self.execute(device, queue, &job, &plan)
+        })
+    }
+}

@@ -1,0 +1,457 @@
+//! The subcommands as a user runs them: the release binary with real arguments, its exit
+//! status, stdout and stderr, and the files it leaves. Bad input must give **one line** on
+//! stderr, a non-zero exit and nothing written; good input a readable result.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `cargo xtask <args>` (the binary this test was built with).
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("the xtask binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts failure with one line on stderr that mentions `want`.
+fn fails_with(args: &[&str], want: &str) {
+    let o = xtask(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(
+        err.contains(want),
+        "{args:?}: {err:?} should mention {want:?}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+}
+
+fn ok(args: &[&str]) -> Output {
+    let o = xtask(args);
+    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
+    o
+}
+
+/// A fresh scratch folder (removed when dropped).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let p =
+            std::env::temp_dir().join(format!("aquamvs-xtask-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+
+    fn path(&self, rel: &str) -> String {
+        self.0.join(rel).to_str().unwrap().to_owned()
+    }
+
+    fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.0).unwrap().next().is_none()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A tiny rendered flat scene in `root/scene`.
+fn tiny_scene(root: &Scratch) -> String {
+    let dir = root.path("scene");
+    ok(&[
+        "scene",
+        "--kind",
+        "flat",
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--out",
+        &dir,
+        "--mesh-spacing",
+        "0.02",
+        "--supersample",
+        "2",
+    ]);
+    dir
+}
+
+#[test]
+fn scene_bad_input_is_one_line_and_writes_nothing() {
+    let root = Scratch::new("scene-bad");
+    let out = root.path("s");
+    for (flag, value, want) in [
+        ("--kind", "bumpy", "unknown scene kind"),
+        ("--width", "0", "--width 0"),
+        ("--height", "20000", "--height 20000"),
+        ("--noise", "NaN", "--noise"),
+        ("--noise", "-0.1", "--noise"),
+        ("--supersample", "0", "--supersample"),
+        ("--mesh-spacing", "inf", "--mesh-spacing"),
+        ("--mesh-spacing", "1e-7", "--mesh-spacing"),
+        ("--distortion", "0.1,0", "--distortion"),
+        ("--distortion", "0,0,0,0,nan", "--distortion"),
+        ("--distortion", "1,2,3,4,inf", "--distortion"),
+        ("--distortion", "a,b,c,d,e", "--distortion"),
+    ] {
+        let mut args = vec!["scene".to_owned()];
+        for (f, v) in [
+            ("--kind", "undulating"),
+            ("--width", "24"),
+            ("--height", "16"),
+            ("--mesh-spacing", "0.02"),
+            ("--out", out.as_str()),
+        ] {
+            if f != flag {
+                args.push(format!("{f}={v}"));
+            }
+        }
+        args.push(format!("{flag}={value}"));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_with(&args, want);
+        assert!(root.is_empty(), "{flag} {value} wrote something");
+    }
+}
+
+#[test]
+fn scene_writes_a_readable_folder_and_refuses_to_overwrite_it() {
+    let root = Scratch::new("scene-good");
+    let out = root.path("s");
+    let args = |kind: &'static str| {
+        vec![
+            "scene",
+            "--kind",
+            kind,
+            "--width",
+            "24",
+            "--height",
+            "16",
+            "--mesh-spacing",
+            "0.02",
+            "--supersample",
+            "2",
+            "--out",
+        ]
+    };
+    let mut first = args("undulating");
+    first.extend([
+        out.as_str(),
+        "--distortion=-0.05,0.01,0,0,0",
+        "--noise",
+        "0.01",
+    ]);
+    ok(&first);
+    let dir = Path::new(&out);
+    let sd = aquamvs_io::scene_dir::read_scene_dir(dir).unwrap();
+    assert_eq!(sd.rig.cameras.len(), 13);
+    assert!(sd.rig.cameras.iter().all(|c| c.distortion.is_some()));
+    assert_eq!(sd.scene, aquamvs_scenes::Scene::undulating());
+    assert!(dir.join("mesh.ply").is_file());
+    let file = aquamvs_io::scene_dir::read_scene_file(dir).unwrap();
+    assert_eq!(file.mesh_spacing, Some(0.02));
+    // The depth maps are the ground truth of the distorted cameras.
+    for (cam, depth) in sd.rig.cameras.iter().zip(&sd.depths) {
+        assert_eq!(depth, &sd.scene.depth_map(cam));
+    }
+    let before = std::fs::read(dir.join("rig.json")).unwrap();
+    let mut again = args("undulating");
+    again.push(&out);
+    fails_with(&again, "not empty");
+    assert_eq!(std::fs::read(dir.join("rig.json")).unwrap(), before);
+    let mut forced = args("flat");
+    forced.extend([out.as_str(), "--force"]);
+    ok(&forced);
+    let sd = aquamvs_io::scene_dir::read_scene_dir(dir).unwrap();
+    assert_eq!(sd.scene, aquamvs_scenes::Scene::flat());
+}
+
+#[test]
+fn sweep_bad_input_gives_one_clear_error() {
+    let root = Scratch::new("sweep-bad");
+    let scene = tiny_scene(&root);
+    let o = root.path("out");
+    let base = [
+        "sweep",
+        "--scene",
+        &scene,
+        "--reference",
+        "cam00",
+        "--out",
+        &o,
+    ];
+    for (extra, want) in [
+        (&["--window", "10"][..], "window must be odd"),
+        (&["--window", "33"], "window must be odd"),
+        (&["--depths", "1"], "2..=4096"),
+        (&["--depths", "100000000"], "2..=4096"),
+        (&["--depth-range", "0.3,0.2"], "depth range"),
+        (&["--depth-range", "0.2,0.2"], "depth range"),
+        (&["--depth-range", "0.2"], "--depth-range"),
+        (&["--batch", "0"], "batch"),
+        (&["--sources", "0"], "--sources"),
+        (&["--sources", "13"], "other cameras"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        fails_with(&args, want);
+    }
+    let o2 = xtask(&[
+        "sweep",
+        "--scene",
+        &scene,
+        "--reference",
+        "cam00",
+        "--backend",
+        "tpu",
+        "--out",
+        &o,
+    ]);
+    assert!(!o2.status.success() && stderr(&o2).contains("--backend"));
+    fails_with(
+        &[
+            "sweep",
+            "--scene",
+            &scene,
+            "--reference",
+            "cam99",
+            "--out",
+            &o,
+        ],
+        "no camera \"cam99\"",
+    );
+    let missing = root.path("nowhere");
+    fails_with(
+        &[
+            "sweep",
+            "--scene",
+            &missing,
+            "--reference",
+            "cam00",
+            "--out",
+            &o,
+        ],
+        "nowhere",
+    );
+    assert!(!Path::new(&o).join("sweep.json").exists());
+}
+
+#[test]
+fn cpu_sweep_writes_maps_and_report() {
+    let root = Scratch::new("sweep-cpu");
+    let scene = tiny_scene(&root);
+    let out = root.path("out");
+    ok(&[
+        "sweep",
+        "--scene",
+        &scene,
+        "--reference",
+        "cam00",
+        "--backend",
+        "cpu",
+        "--depths",
+        "12",
+        "--window",
+        "5",
+        "--out",
+        &out,
+    ]);
+    let out = Path::new(&out);
+    let depth = aquamvs_io::npy::read_f32(&out.join("depth.npy")).unwrap();
+    assert_eq!((depth.height, depth.width), (48, 64));
+    let conf = aquamvs_io::npy::read_f32(&out.join("confidence.npy")).unwrap();
+    assert_eq!(conf.data.len(), 48 * 64);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    for key in [
+        "seconds",
+        "samples_per_s",
+        "adapter",
+        "backend",
+        "depth_range",
+        "window",
+    ] {
+        assert!(report.get(key).is_some(), "sweep.json lacks {key}");
+    }
+    assert_eq!(report["backend"], "cpu");
+    assert_eq!(report["depths"], 12);
+    assert!(report["samples_per_s"].as_f64().unwrap() > 0.0);
+    let valid = depth.data.iter().filter(|d| d.is_finite()).count();
+    assert!(valid > 48 * 64 / 2, "only {valid} valid depths");
+    let eval = &report["evaluation"];
+    assert!(eval["patch_pixels"].as_u64().unwrap() > 0);
+    assert!(eval["errors"]["median_abs_error_mm"].is_f64(), "{eval}");
+}
+
+#[test]
+fn profile_bad_input_is_one_error_and_writes_nothing() {
+    let root = Scratch::new("profile-bad");
+    let out = root.path("out");
+    for (flags, want) in [
+        (&["--cameras", "1"][..], "--cameras"),
+        (&["--width", "8"], "--width"),
+        (&["--window", "4"], "--depths / --window / --batch"),
+        (&["--depths", "1"], "--depths / --window / --batch"),
+        (&["--batch", "0"], "--depths / --window / --batch"),
+        (&["--scene", "bumpy"], "--scene"),
+        (&["--distortion", "0.1,0"], "--distortion"),
+        (&["--features", "0"], "--features"),
+        (&["--batch-runs", "0"], "--batch-runs"),
+        (&["--memory-sample-ms=-1"], "--memory-sample-ms"),
+    ] {
+        let mut args = vec!["profile"];
+        args.extend(flags);
+        args.extend(["--out", &out]);
+        fails_with(&args, want);
+        assert!(root.is_empty(), "{flags:?} wrote something");
+    }
+}
+
+/// The whole command on a tiny workload: the profile rig (cam00, its two nearest neighbours,
+/// the centre), five stages, GPU time exactly for the GPU stages, three sorted bottlenecks, a
+/// valid trace; the report parses with the results schema. Fails without an adapter under
+/// CI=true.
+#[test]
+fn tiny_profile_writes_a_valid_report_and_trace() {
+    if aquamvs_gpu::GpuContext::for_tests(&Default::default())
+        .expect("GPU adapter required (CI=true)")
+        .is_none()
+    {
+        return;
+    }
+    let root = Scratch::new("profile-tiny");
+    let out = root.path("out");
+    ok(&[
+        "profile",
+        "--width",
+        "160",
+        "--height",
+        "120",
+        "--depths",
+        "16",
+        "--features",
+        "300",
+        "--supersample",
+        "1",
+        "--no-batch-benchmark",
+        "--out",
+        &out,
+    ]);
+    let out = Path::new(&out);
+    let text = std::fs::read_to_string(out.join("profile_report.json")).unwrap();
+    let report = aquamvs_results::ProfileReport::from_json(&text).unwrap();
+    let names: Vec<&str> = report.stages.iter().map(|(k, _)| k).collect();
+    assert_eq!(names, aquamvs_pipeline::STAGES);
+    let has_timestamps = report.timing_source == aquamvs_results::TimingSource::GpuTimestamps;
+    for (name, s) in report.stages.iter() {
+        assert_eq!(s.status, "ok", "{name}");
+        assert!(s.cpu_time_ms > 0.0, "{name}");
+        let gpu_stage = matches!(name, "undistortion" | "depth_estimation");
+        assert_eq!(
+            s.gpu_time_ms.is_some(),
+            gpu_stage && has_timestamps,
+            "{name}"
+        );
+    }
+    assert_eq!(report.top_bottlenecks.len(), 3);
+    assert!(
+        report
+            .top_bottlenecks
+            .windows(2)
+            .all(|w| w[0].time_ms >= w[1].time_ms)
+    );
+    assert!(report.depth_batching.is_empty());
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v["setup"]["cameras"],
+        serde_json::json!(["cam00", "cam01", "cam11", "center"])
+    );
+    assert!(v["stage_outputs"]["fused_points"].as_u64().unwrap() > 0);
+    assert!(v["profiler"]["stages"]["depth_estimation/cam00"].is_object());
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("profile_trace.json")).unwrap())
+            .unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    for stage in aquamvs_pipeline::STAGES {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["ph"] == "X" && e["tid"] == 1 && e["name"] == stage),
+            "{stage} on the CPU track"
+        );
+    }
+}
+
+#[test]
+fn evaluate_prints_every_metric_and_says_why_it_refuses() {
+    let root = Scratch::new("evaluate");
+    let mesh = root.path("mesh.ply");
+    let points = root.path("points.ply");
+    let v = [
+        [0.0, 0.0, 1.0],
+        [0.1, 0.0, 1.0],
+        [0.1, 0.1, 1.0],
+        [0.0, 0.1, 1.0],
+    ];
+    aquamvs_io::ply::write_mesh(Path::new(&mesh), &v, &[[0, 1, 2], [0, 2, 3]]).unwrap();
+    let pts = [
+        [0.02, 0.03, 1.0005],
+        [0.05, 0.05, 1.003],
+        [0.07, 0.01, 0.999],
+    ];
+    aquamvs_io::ply::write_points(Path::new(&points), &pts).unwrap();
+    let base = ["evaluate", "--mesh", &mesh, "--points", &points];
+    let o = ok(&base);
+    let text = String::from_utf8(o.stdout).unwrap();
+    for k in [
+        "mean_error_mm",
+        "median_error_mm",
+        "std_error_mm",
+        "raw_completeness_pct",
+        "accurate_completeness_pct",
+        "plane_fit_rmse_mm",
+        "plane_fit_max_error_mm",
+        "precision (%)",
+        "recall (%)",
+        "F-score (%)",
+    ] {
+        assert!(text.contains(k), "{k} missing from\n{text}");
+    }
+    let mut json = base.to_vec();
+    json.push("--json");
+    let o = ok(&json);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "mean_error_mm",
+        "median_error_mm",
+        "std_error_mm",
+        "raw_completeness_pct",
+        "accurate_completeness_pct",
+        "plane_fit_rmse_mm",
+        "plane_fit_max_error_mm",
+    ] {
+        assert!(v[k].is_number(), "{k}: {}", v[k]);
+    }
+    let bt = v["by_tolerance"].as_array().unwrap();
+    assert_eq!(bt.len(), 3);
+    for k in ["tolerance_mm", "precision_pct", "recall_pct", "fscore_pct"] {
+        assert!(bt[0][k].is_number(), "{k}");
+    }
+    let mut bad = base.to_vec();
+    bad.extend(["--tolerances-mm", "1,,2"]);
+    fails_with(&bad, "--tolerances-mm");
+    fails_with(
+        &["evaluate", "--mesh", &points, "--points", &points],
+        "no faces",
+    );
+}
