@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use aquamvs_metrics::{EvalOptions, SimulatedMatcher};
 use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions};
 use aquamvs_profiler::harness;
@@ -31,6 +31,8 @@ use aquamvs_sweep::{GpuSweep, SweepSettings, View, Workload, depth_range_from_z,
 use crate::flags::{self, BackendFlag, SweepFlags};
 use crate::{compare, machine};
 
+/// How rows and the machine are labelled when `--backend gpu` found no adapter.
+const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 /// The plan's tolerance (first: AquaMVS's `accurate_completeness_pct`), then the finer ones.
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
 /// Ground-truth mesh spacing, metres (DOMAIN.md).
@@ -61,7 +63,7 @@ pub struct Args {
     sweep: SweepFlags,
     /// Compare with a saved run instead of (CURRENT given) or after (CURRENT omitted) running:
     /// `--compare BASE.json [CURRENT.json]`. Exits non-zero when a regression is found.
-    #[arg(long, num_args = 1..=2, value_names = ["BASE", "CURRENT"])]
+    #[arg(long, num_args = 1..=2, value_names = ["BASE", "CURRENT"], action = clap::ArgAction::Set)]
     compare: Option<Vec<PathBuf>>,
     /// Allowed worsening of accuracy (errors, precision), % of BASE.
     #[arg(long, default_value_t = 5.0)]
@@ -87,9 +89,15 @@ pub struct Args {
     /// Seed of the simulated comparison and of the renders' noise.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Where the results go.
-    #[arg(long, default_value = ".benchmarks")]
+    /// Where the results go. The default is a scratch folder that git ignores, so running the
+    /// benchmark never changes the committed results: to publish a run, give
+    /// `--out-dir .benchmarks` and then run `cargo xtask update-docs`.
+    #[arg(long, default_value = ".benchmarks/runs/latest")]
     out_dir: PathBuf,
+    /// Print every table (the terminal shows a one-screen summary otherwise; the results file
+    /// always holds everything).
+    #[arg(long)]
+    verbose: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -119,17 +127,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let settings = args.sweep.settings()?;
-    // Read BASE before running: the run may overwrite it (the default output is the committed
-    // results file), and a bad BASE should fail before minutes of benchmarking.
+    for (name, v) in [("--width", args.width), ("--height", args.height)] {
+        if !(32..=8192).contains(&v) {
+            bail!("{name} {v} is out of range (32..=8192)");
+        }
+    }
+    if !(1..=50).contains(&args.runs) {
+        bail!("--runs {} is out of range (1..=50)", args.runs);
+    }
+    aquamvs_io::check_writable_dir(&args.out_dir)?;
+    // Read BASE before running: the run may overwrite it, and a bad BASE should fail before
+    // minutes of benchmarking.
     let base = match args.compare.as_deref() {
         Some([base]) => Some((compare::load(base)?, base.display().to_string())),
         _ => None,
     };
-    let results = run_benchmarks(&args, settings, &thresholds)?;
-    std::fs::create_dir_all(&args.out_dir)
-        .with_context(|| format!("creating {}", args.out_dir.display()))?;
+    let (results, error_map) = run_benchmarks(&args, settings, &thresholds)?;
+    // The results and the error map they name: both or neither.
+    let mut files = aquamvs_io::OutputSet::new(&args.out_dir);
+    files.add(aquamvs_results::BENCHMARK_RESULTS_FILE, results.to_json());
+    if let (Some(map), Some(about)) = (error_map, &results.depth_error_map) {
+        files.add(about.file.clone(), serde_json::to_string(&map)? + "\n");
+    }
+    files.commit()?;
     let out = args.out_dir.join(aquamvs_results::BENCHMARK_RESULTS_FILE);
-    aquamvs_io::write_atomic(&out, results.to_json().as_bytes())?;
     println!("wrote {}", out.display());
     if let Some((base, base_label)) = base {
         return compare::report(
@@ -147,28 +168,54 @@ fn run_benchmarks(
     args: &Args,
     settings: SweepSettings,
     thresholds: &RegressionThresholds,
-) -> anyhow::Result<BenchmarkResults> {
-    let gpu = args.backend.context()?;
+) -> anyhow::Result<(BenchmarkResults, Option<ErrorMap>)> {
+    let (gpu, no_adapter) = match args.backend {
+        BackendFlag::Gpu => match BackendFlag::Gpu.context() {
+            Ok(ctx) => (ctx, false),
+            Err(e) => {
+                eprintln!(
+                    "warning: {e:#}; running the CPU backend instead (slower; rows labelled \
+                     \"{NO_ADAPTER}\"). For the GPU path install a Vulkan driver (Debian: \
+                     apt-get install mesa-vulkan-drivers libvulkan1) or choose another with \
+                     WGPU_BACKEND / WGPU_ADAPTER_NAME"
+                );
+                (None, true)
+            }
+        },
+        BackendFlag::Cpu => (None, false),
+    };
     let pipeline = Pipeline::new(flags::backend(gpu.as_ref()))?;
     eprintln!("[1/3] simulated comparison (LightGlue-like vs RoMa-like, simulated)");
     let simulated = simulated_rows(args.seed)?;
     eprintln!("[2/3] measured reconstructions (sweep + fusion on rendered images)");
     let mut measured = Vec::new();
     let mut error_map = None;
+    let mut eta = harness::Eta::new(4);
     for scene in [Scene::flat(), Scene::undulating()] {
-        let (rows, map) = measured_rows(args, settings, &scene, &pipeline, gpu.as_ref())?;
+        let (rows, map) = measured_rows(args, settings, &scene, &pipeline, gpu.as_ref(), &mut eta)?;
         measured.extend(rows);
         if error_map.is_none() {
             error_map = map;
         }
     }
     eprintln!("[3/3] sweep throughput on the \"small\" workload");
-    let sweep_throughput = throughput_rows(gpu.as_ref(), args.runs)?;
+    let mut sweep_throughput = throughput_rows(gpu.as_ref(), args.runs)?;
 
+    let mut machine = machine::machine(gpu.as_ref());
+    if no_adapter {
+        machine.adapter = NO_ADAPTER.into();
+        for r in &mut measured {
+            r.backend = NO_ADAPTER.into();
+            r.adapter = NO_ADAPTER.into();
+        }
+        for r in &mut sweep_throughput {
+            r.backend = NO_ADAPTER.into();
+        }
+    }
     let mut results = BenchmarkResults {
         generated_at: machine::utc_now(),
         command: machine::command_line(),
-        machine: machine::machine(gpu.as_ref()),
+        machine,
         simulated,
         measured,
         sweep_throughput,
@@ -179,28 +226,26 @@ fn run_benchmarks(
         }),
         depth_error_map: None,
     };
-    if let Some((map, about)) = error_map {
-        let path = args.out_dir.join(&about.file);
-        std::fs::create_dir_all(&args.out_dir)
-            .with_context(|| format!("creating {}", args.out_dir.display()))?;
-        aquamvs_io::write_atomic(&path, (serde_json::to_string(&map)? + "\n").as_bytes())?;
+    let map = error_map.map(|(map, about)| {
         results.depth_error_map = Some(about);
+        map
+    });
+    if args.verbose {
+        for table in [
+            aquamvs_report::tables::simulated(&results),
+            aquamvs_report::tables::measured(&results),
+            aquamvs_report::tables::measured_by_tolerance(&results),
+            aquamvs_report::tables::measured_stage_times(&results),
+            aquamvs_report::tables::throughput(&results),
+        ] {
+            if !table.is_empty() {
+                println!("{}", table.to_terminal());
+            }
+        }
+    } else {
+        print!("{}", aquamvs_report::summary::bench(&results));
     }
-    println!(
-        "{}",
-        aquamvs_report::tables::simulated(&results).to_terminal()
-    );
-    if !results.measured.is_empty() {
-        println!(
-            "{}",
-            aquamvs_report::tables::measured(&results).to_terminal()
-        );
-    }
-    println!(
-        "{}",
-        aquamvs_report::tables::throughput(&results).to_terminal()
-    );
-    Ok(results)
+    Ok((results, map))
 }
 
 fn eval_options(scene: &Scene, seed: u64) -> EvalOptions {
@@ -254,6 +299,7 @@ fn measured_rows(
     scene: &Scene,
     pipeline: &Pipeline,
     gpu: Option<&aquamvs_gpu::GpuContext>,
+    eta: &mut harness::Eta,
 ) -> anyhow::Result<(Vec<MeasuredRow>, Option<ErrorMapFile>)> {
     let rig = aquamvs_camera::Rig::reference(args.width, args.height)?;
     let t = Instant::now();
@@ -296,22 +342,31 @@ fn measured_rows(
             }),
         )?;
         let runtime_s = start.elapsed().as_secs_f64();
+        eprintln!("    {}", eta.step("reconstructions"));
         for w in &rec.warnings {
             eprintln!("    warning ({method}): {w}");
         }
-        if rec.cloud.points.is_empty() {
-            eprintln!(
-                "    {method}: the fused cloud is empty, no accuracy to report for {}",
-                scene.kind.name()
-            );
-            continue;
-        }
-        let report = aquamvs_metrics::evaluate(
+        // A cloud with no point on the ground truth (empty, or all outside the scene's
+        // bounds) has no accuracy: the row is left out, and said so.
+        let report = match aquamvs_metrics::evaluate(
             &rec.cloud.points,
             &mesh.vertices,
             &mesh.faces,
             &eval_options(scene, args.seed),
-        )?;
+        ) {
+            Ok(r) => r,
+            Err(
+                e @ (aquamvs_metrics::MetricsError::EmptyCloud { .. }
+                | aquamvs_metrics::MetricsError::NoPointsInBounds { .. }),
+            ) => {
+                eprintln!(
+                    "    warning ({method}): no accuracy to report for {}: {e}",
+                    scene.kind.name()
+                );
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if method == Method::Refractive && scene.kind == SceneKind::Flat {
             error_map = rec.depth_maps.first().map(|m| {
                 let cam = &rig.cameras[m.view];
@@ -400,6 +455,25 @@ impl Rendered {
         })
     }
 
+    /// One GPU sweep of the workload at a depth batch.
+    pub fn sweep_gpu(
+        &self,
+        sweep: &GpuSweep,
+        ctx: &aquamvs_gpu::GpuContext,
+        batch: u32,
+    ) -> Result<aquamvs_sweep::SweepOutput, aquamvs_sweep::SweepError> {
+        let views = self.views();
+        let settings = self.workload.settings(batch);
+        sweep.run(
+            &ctx.device,
+            &ctx.queue,
+            views[0],
+            &views[1..],
+            &settings,
+            self.range,
+        )
+    }
+
     /// The reference view, then the sources.
     pub fn views(&self) -> Vec<View<'_>> {
         self.idx
@@ -440,17 +514,7 @@ fn throughput_rows(
         let timed = harness::interleaved(
             batches.len(),
             runs,
-            |v| {
-                let settings = wl.settings(batches[v]);
-                sweep.run(
-                    &ctx.device,
-                    &ctx.queue,
-                    views[0],
-                    &views[1..],
-                    &settings,
-                    range,
-                )
-            },
+            |v| small.sweep_gpu(&sweep, ctx, batches[v]),
             |_, _| {},
         )?;
         for (k, &b) in batches.iter().enumerate() {

@@ -2,18 +2,19 @@
 //! regression check (`aquamvs_verdicts::compare`: accuracy and completeness may not worsen by
 //! more than their thresholds, times may not grow by more than theirs, a row of BASE missing
 //! from CURRENT is a regression), prints the regressions and fails when there are any.
+//! Comparing nothing, or impossible values (both files are validated), is an error.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use aquamvs_results::{BenchmarkResults, RegressionThresholds};
 
-/// Reads a benchmark results file (BASE or CURRENT).
+/// Reads and validates a benchmark results file (BASE or CURRENT).
 pub fn load(path: &Path) -> anyhow::Result<BenchmarkResults> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a benchmark results file", path.display()))
+    BenchmarkResults::from_json(&text)
+        .with_context(|| format!("{} is not a valid benchmark results file", path.display()))
 }
 
 /// Compares CURRENT with BASE: one line when nothing regressed, otherwise the table of
@@ -25,7 +26,8 @@ pub fn report(
     current_label: &str,
     thresholds: &RegressionThresholds,
 ) -> anyhow::Result<()> {
-    let checks = aquamvs_verdicts::compare(base, current, thresholds);
+    let checks = aquamvs_verdicts::compare(base, current, thresholds)
+        .with_context(|| format!("comparing {current_label} with {base_label}"))?;
     let regressions = checks.iter().filter(|c| c.regression).count();
     if regressions == 0 {
         println!(

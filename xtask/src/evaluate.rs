@@ -1,13 +1,15 @@
 //! `cargo xtask evaluate`: a reconstructed point cloud against a ground-truth mesh.
 //!
 //! ```text
-//! cargo xtask evaluate --mesh M.ply --points P.ply [--tolerances-mm 1,2,5]
+//! cargo xtask evaluate (--scene DIR | --mesh M.ply) --points P.ply [--tolerances-mm 1,2,5]
 //!     [--bounds x0,x1,y0,y1] [--gt-density-per-mm2 1] [--seed 0] [--json]
 //! ```
 //!
-//! Reads both PLY files (ASCII or binary, metres), calls `aquamvs_metrics::evaluate` and prints
-//! the report: tables by default, exactly one JSON object on stdout with `--json`. Warnings
-//! go to stderr; errors are one line and a non-zero exit.
+//! Reads both PLY files (ASCII or binary, metres; `--scene`: its mesh and bounds), calls
+//! `aquamvs_metrics::evaluate` and prints the report: tables by default, exactly one JSON
+//! object on stdout with `--json`. Warnings go to stderr, one line each (also when most points
+//! lie outside the ground truth); errors are one line and a non-zero exit. The plane fit is
+//! named as the points' own flatness unless the ground truth is planar.
 
 use std::path::{Path, PathBuf};
 
@@ -16,9 +18,13 @@ use aquamvs_metrics::{EvalOptions, evaluate};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Ground-truth triangle mesh (PLY, metres).
-    #[arg(long, value_name = "M.ply")]
-    mesh: PathBuf,
+    /// A scene folder (`cargo xtask scene`): its mesh.ply is the ground truth and its bounds
+    /// the crop (`--bounds` overrides them).
+    #[arg(long, value_name = "DIR", conflicts_with = "mesh")]
+    scene: Option<PathBuf>,
+    /// Ground-truth triangle mesh (PLY, metres); not with --scene.
+    #[arg(long, value_name = "M.ply", required_unless_present = "scene")]
+    mesh: Option<PathBuf>,
     /// Reconstructed point cloud (PLY, metres; only the vertices are used).
     #[arg(long, value_name = "P.ply")]
     points: PathBuf,
@@ -80,6 +86,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.seed.trim().parse::<u64>().map_err(|_| {
             anyhow::anyhow!("--seed: `{}` is not a non-negative integer", args.seed)
         })?;
+    let (mesh_path, bounds) = match &args.scene {
+        Some(dir) => (
+            aquamvs_io::scene_dir::mesh_path(dir),
+            bounds.or(Some(aquamvs_io::scene_dir::read_scene(dir)?.bounds)),
+        ),
+        None => (args.mesh.clone().context("give --scene or --mesh")?, bounds),
+    };
     let opts = EvalOptions {
         tolerances_mm,
         bounds,
@@ -87,30 +100,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed,
     };
 
-    // The two files are independent: read them at the same time.
-    let (mesh, cloud) = std::thread::scope(|s| {
-        let m = s.spawn(|| read_ply(&args.mesh));
-        let p = read_ply(&args.points);
-        (
-            m.join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the mesh panicked"))),
-            p,
-        )
-    });
-    let mesh = mesh?;
-    let cloud = cloud?;
+    let mesh = read_ply(&mesh_path)?;
+    let cloud = read_ply(&args.points)?;
     if mesh.faces.is_empty() {
         bail!(
             "{}: the ground-truth mesh has no faces (a point cloud was given as --mesh?)",
-            args.mesh.display()
+            mesh_path.display()
         );
     }
+    let extent = bounds.or(mesh.xy_extent()).unwrap_or_default();
+    let (n, out) = cloud.count_outside_xy(extent);
+    if out * 2 > n {
+        eprintln!(
+            "warning: {out} of {n} points lie outside the ground truth's x/y extent {extent:.4?} \
+             m: {}",
+            match bounds {
+                Some(_) => "they are cropped away and not evaluated",
+                None =>
+                    "their errors are distances to the mesh's edge, not reconstruction \
+                         errors (crop with --bounds, or evaluate with --scene DIR)",
+            }
+        );
+    }
+    let planar = aquamvs_metrics::plane_fit(&mesh.vertices).is_ok_and(|p| p.max_error_mm < 1e-3);
     let report =
         evaluate(&cloud.vertices, &mesh.vertices, &mesh.faces, &opts).with_context(|| {
             format!(
                 "evaluating {} against {}",
                 args.points.display(),
-                args.mesh.display()
+                mesh_path.display()
             )
         })?;
 
@@ -118,16 +136,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!(
-            "{}",
-            aquamvs_report::accuracy::tables(
-                &report,
-                &args.points.display().to_string(),
-                &args.mesh.display().to_string()
-            )
-        );
+        let mut v = serde_json::to_value(&report)?;
+        v["ground_truth_planar"] = planar.into();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
     }
+    let (points, mesh) = (args.points.display(), mesh_path.display());
+    print!(
+        "{}",
+        aquamvs_report::accuracy::tables(&report, &points.to_string(), &mesh.to_string(), planar)
+    );
     Ok(())
 }

@@ -55,7 +55,42 @@ fn main() {
         Command::UpdateDocs(args) => update_docs::run(args),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
+    }
+}
+
+/// The error and its causes on one line, `: `-separated, each cause left out when the text
+/// before it already says it (library errors often repeat their source in their message).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_already_said_are_not_repeated() {
+        let io = std::io::Error::other("Read-only file system (os error 30)");
+        let e = anyhow::Error::new(io)
+            .context("out/depth.npy: Read-only file system (os error 30)")
+            .context("writing the depth maps");
+        assert_eq!(
+            super::one_line(&e),
+            "writing the depth maps: out/depth.npy: Read-only file system (os error 30)"
+        );
+        let e = anyhow::anyhow!("two\nlines");
+        assert_eq!(super::one_line(&e), "two lines");
     }
 }

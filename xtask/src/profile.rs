@@ -77,43 +77,10 @@ pub struct Args {
     /// Period of the device-memory sampling, ms (0: count only the profiler's helpers).
     #[arg(long, default_value_t = 5.0)]
     memory_sample_ms: f64,
-    /// Results folder.
-    #[arg(long, default_value = ".benchmarks")]
+    /// Results folder (default: git-ignored scratch; `--out .benchmarks` publishes, see
+    /// `.benchmarks/README.md`).
+    #[arg(long, default_value = ".benchmarks/runs/latest")]
     out: PathBuf,
-}
-
-/// Counts that show each stage did its real work.
-#[derive(Debug, Default, Serialize)]
-struct StageOutputs {
-    views_undistorted: usize,
-    keypoints: usize,
-    sparse_points: usize,
-    ranges_from_sparse_points: usize,
-    ranges_from_scene_extent: usize,
-    depth_maps: usize,
-    valid_depth_pixels: usize,
-    fused_points: usize,
-    mesh_vertices: usize,
-    mesh_faces: usize,
-}
-
-impl StageOutputs {
-    fn of(r: &Reconstruction) -> Self {
-        use aquamvs_pipeline::RangeSource;
-        let ranges = |s| r.ranges.iter().filter(|v| v.source == s).count();
-        Self {
-            views_undistorted: r.images.len(),
-            keypoints: r.sparse.stats.iter().map(|s| s.keypoints).sum(),
-            sparse_points: r.sparse.points.len(),
-            ranges_from_sparse_points: ranges(RangeSource::Sparse),
-            ranges_from_scene_extent: ranges(RangeSource::SceneExtent),
-            depth_maps: r.depth_maps.len(),
-            valid_depth_pixels: r.depth_maps.iter().map(|m| m.valid_count()).sum(),
-            fused_points: r.cloud.points.len(),
-            mesh_vertices: r.surface.vertices.len(),
-            mesh_faces: r.surface.faces.len(),
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -135,7 +102,7 @@ struct ProfileFile<'a> {
     adapter: String,
     backend: String,
     setup: serde_json::Value,
-    stage_outputs: Option<StageOutputs>,
+    stage_outputs: Option<aquamvs_pipeline::Counts>,
     depth_batching_identical_results: Option<bool>,
     profiler_overhead: Option<&'a Overhead>,
     profiler: &'a aquamvs_profiler::ProfileReport,
@@ -170,6 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         other => bail!("unknown --scene {other:?} (expected \"flat\" or \"undulating\")"),
     };
     let distortion = parse_distortion(&args.distortion)?;
+    aquamvs_io::check_writable_dir(&args.out)?;
     let batch_benchmark = !args.no_batch_benchmark;
 
     let ctx = GpuContext::new(&GpuOptions::default())
@@ -289,7 +257,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         timing_source: profile.timing_source.into(),
         stages: profile.stage_timings(&STAGES),
-        top_bottlenecks: profile.bottlenecks(3),
+        top_bottlenecks: profile.top_bottlenecks(3),
         optimised_stage: "depth_estimation".to_owned(),
         depth_batching: batching,
         depth_batching_workload: batch_benchmark.then(|| {
@@ -323,7 +291,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "stages_wall_s": wall_s,
             "warnings": result.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
         }),
-        stage_outputs: result.as_ref().ok().map(StageOutputs::of),
+        stage_outputs: result.as_ref().ok().map(Reconstruction::counts),
         depth_batching_identical_results: identical,
         profiler_overhead: overhead.as_ref(),
         profiler: &profile,
@@ -346,12 +314,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("warning: the sweep's depth maps differ between batch sizes");
     }
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let trace_path = args.out.join("profile_trace.json");
     let report_path = args.out.join(aquamvs_results::PROFILE_REPORT_FILE);
-    aquamvs_io::write_atomic(&trace_path, trace.as_bytes())?;
-    aquamvs_io::write_atomic(&report_path, text.as_bytes())?;
+    let mut files = aquamvs_io::OutputSet::new(&args.out);
+    files.add(aquamvs_results::PROFILE_REPORT_FILE, text);
+    files.add("profile_trace.json", trace);
+    files.commit()?;
     println!(
         "wrote {} and {}",
         report_path.display(),
@@ -398,19 +366,9 @@ fn batching_benchmark(
     runs: u32,
 ) -> anyhow::Result<(Vec<BatchTiming>, bool, Overhead)> {
     let standard = Rendered::new(aquamvs_sweep::Workload::STANDARD, scene)?;
-    let (views, range, wl) = (standard.views(), standard.range, standard.workload);
+    let wl = standard.workload;
     let sweep = GpuSweep::new(&ctx.device)?;
-    let sweep_at = |batch: u32| {
-        let settings = wl.settings(batch);
-        sweep.run(
-            &ctx.device,
-            &ctx.queue,
-            views[0],
-            &views[1..],
-            &settings,
-            range,
-        )
-    };
+    let sweep_at = |batch: u32| standard.sweep_gpu(&sweep, ctx, batch);
     println!(
         "depth batching: {}x{}, {} depths, {} sources, window {}, batch {BATCH_SIZES:?}, \
          {runs} runs each (+1 warm-up), interleaved",

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use aquamvs_io::{npy, ply, scene_dir::read_scene_dir, write_atomic};
+use aquamvs_io::{OutputSet, npy, ply, scene_dir::read_scene_dir};
 use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions, STAGES};
 use serde_json::json;
 
@@ -41,6 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     opts.sparse.keypoints.max_keypoints = args.keypoints;
     opts.surface.cell_size = args.cell;
     opts.validate()?;
+    aquamvs_io::check_writable_dir(&args.out)?;
     let scene_dir = read_scene_dir(&args.scene)
         .with_context(|| format!("reading scene folder {}", args.scene.display()))?;
     let (w, h) = scene_dir
@@ -79,31 +80,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let t_write = Instant::now();
-    std::fs::create_dir_all(args.out.join("depth"))
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    // All files or none: every one is written as a temporary first, then all are renamed.
+    let mut files = OutputSet::new(&args.out);
     let sparse: Vec<[f64; 3]> = result.sparse.points.iter().map(|p| p.position).collect();
-    ply::write_points(&args.out.join("sparse.ply"), &sparse)?;
-    ply::write_points(&args.out.join("points.ply"), &result.cloud.points)?;
-    ply::write_mesh(
-        &args.out.join("surface.ply"),
-        &result.surface.vertices,
-        &result.surface.faces,
-    )?;
+    files.add("sparse.ply", ply::encode(&sparse, &[]));
+    files.add("points.ply", ply::encode(&result.cloud.points, &[]));
+    files.add(
+        "surface.ply",
+        ply::encode(&result.surface.vertices, &result.surface.faces),
+    );
     let mut depth_files = Vec::new();
     for m in &result.depth_maps {
         let name = &result.rig.cameras[m.view].name;
         let (hh, ww) = (m.height as usize, m.width as usize);
-        let p = args.out.join("depth").join(format!("{name}.npy"));
-        npy::write_f32(&p, hh, ww, &m.depth)?;
-        npy::write_f32(
-            &args
-                .out
-                .join("depth")
-                .join(format!("{name}_confidence.npy")),
-            hh,
-            ww,
-            &m.confidence,
-        )?;
+        files.add(
+            format!("depth/{name}.npy"),
+            npy::encode_f32(hh, ww, &m.depth),
+        );
+        files.add(
+            format!("depth/{name}_confidence.npy"),
+            npy::encode_f32(hh, ww, &m.confidence),
+        );
         depth_files.push(json!({
             "camera": name,
             "file": format!("depth/{name}.npy"),
@@ -128,15 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "references": result.references.iter().map(|&r| &result.rig.cameras[r].name).collect::<Vec<_>>(),
         "stages": &result.stages,
         "stage_seconds_total": stage_total,
-        "counts": {
-            "keypoints": result.sparse.stats.iter().map(|s| s.keypoints).sum::<usize>(),
-            "matches": result.sparse.stats.iter().flat_map(|s| s.matches.iter().map(|m| m.1)).sum::<usize>(),
-            "sparse_points": result.sparse.points.len(),
-            "consistent_points": result.cloud.consistent,
-            "fused_points": result.cloud.points.len(),
-            "surface_vertices": result.surface.vertices.len(),
-            "surface_faces": result.surface.faces.len(),
-        },
+        "counts": result.counts(),
         "sparse_views": &result.sparse.stats,
         "ranges": &result.ranges,
         "depth_maps": depth_files,
@@ -145,8 +134,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "warnings": &result.warnings,
         "outputs": ["sparse.ply", "points.ply", "surface.ply", "depth/", "reconstruct.json"],
     });
-    let json_path = args.out.join("reconstruct.json");
-    write_atomic(&json_path, &serde_json::to_vec_pretty(&report)?)?;
+    files.add("reconstruct.json", serde_json::to_vec_pretty(&report)?);
+    files.commit()?;
     println!(
         "wrote {} (files {:.2} s, total {:.2} s){}",
         args.out.display(),

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aquamvs_camera::{Distortion, Rig};
 use aquamvs_io::scene_dir::{SceneDir, check_output_dir, write_scene_dir_with};
-use aquamvs_scenes::{RenderOptions, Scene, SceneKind, render_with_depth};
+use aquamvs_scenes::{RenderOptions, Scene, SceneKind, check_render_memory, render_with_depth};
 
 /// Largest accepted image side, pixels.
 const MAX_SIDE: u32 = 16384;
@@ -21,10 +21,10 @@ pub struct Args {
     #[arg(long)]
     kind: String,
     /// Image width, pixels (1..=16384).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     width: u32,
     /// Image height, pixels (1..=16384).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     height: u32,
     /// Output folder (must not exist or be empty, unless --force).
     #[arg(long)]
@@ -32,21 +32,22 @@ pub struct Args {
     /// Seed of the sensor noise (camera i uses seed + i).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Replace a non-empty output folder.
+    /// Replace an existing scene folder (only a scene folder: anything else is refused).
     #[arg(long)]
     force: bool,
     /// Standard deviation of Gaussian sensor noise, grey levels in [0, 1] (0 = none).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     noise: f64,
     /// Lens distortion of the recorded images, `k1,k2,p1,p2,k3` (OpenCV Brown–Conrady).
     #[arg(long, allow_hyphen_values = true)]
     distortion: Option<String>,
-    /// Ground-truth mesh spacing, metres.
-    #[arg(long, default_value_t = 0.005)]
+    /// Ground-truth mesh spacing, metres (at most λ/2 for the undulating surface, warned
+    /// above λ/8).
+    #[arg(long, default_value_t = 0.005, allow_negative_numbers = true)]
     mesh_spacing: f64,
     /// Anti-aliasing cap: at most this many sub-samples per pixel side (1..=8); fewer where a
     /// pixel covers little of the surface.
-    #[arg(long, default_value_t = RenderOptions::default().supersample)]
+    #[arg(long, default_value_t = RenderOptions::default().supersample, allow_negative_numbers = true)]
     supersample: u32,
 }
 
@@ -88,7 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .cameras
             .iter()
             .map(|c| c.with_distortion(distortion))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .context("--distortion")?;
         rig = Rig::new(rig.interface, cameras)?;
     }
     let scene = match kind {
@@ -96,6 +98,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         SceneKind::Undulating => Scene::undulating(),
     };
     scene.check_rig(&rig)?;
+    let mesh_size = scene
+        .mesh_size(args.mesh_spacing)
+        .context("--mesh-spacing")?;
+    let (have, source) = aquamvs_io::memory_available();
+    check_render_memory(args.width, args.height, rig.cameras.len(), mesh_size, have)
+        .map_err(|e| anyhow::anyhow!("{e} (memory available from {source})"))?;
+    if let Some(w) = scene.mesh_warning(args.mesh_spacing) {
+        eprintln!("warning: --mesh-spacing: {w}");
+    }
     let mesh = scene.mesh(args.mesh_spacing).context("--mesh-spacing")?;
 
     let mut images = Vec::with_capacity(rig.cameras.len());

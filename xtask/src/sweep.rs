@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !(args.margin.is_finite() && args.margin >= 0.0) {
         bail!("--margin {} must be a finite number >= 0", args.margin);
     }
+    aquamvs_io::check_writable_dir(&args.out)?;
 
     let dir = read_scene_dir(&args.scene)
         .with_context(|| format!("reading the scene folder {}", args.scene.display()))?;
@@ -151,11 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (out, seconds) = sweep_on(first)?;
     let other = second.map(sweep_on).transpose()?;
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let (w, h) = (cam.width as usize, cam.height as usize);
-    aquamvs_io::npy::write_f32(&args.out.join("depth.npy"), h, w, &out.depth)?;
-    aquamvs_io::npy::write_f32(&args.out.join("confidence.npy"), h, w, &out.confidence)?;
 
     // Accuracy against the folder's ground truth over the patch pixels, and agreement with
     // the other backend when it ran.
@@ -210,7 +207,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
     });
     let text = serde_json::to_string_pretty(&report)?;
-    aquamvs_io::write_atomic(&args.out.join("sweep.json"), text.as_bytes())?;
+    // The three files together or none (a new depth.npy never sits beside an old sweep.json).
+    let mut files = aquamvs_io::OutputSet::new(&args.out);
+    files.add("depth.npy", aquamvs_io::npy::encode_f32(h, w, &out.depth));
+    files.add(
+        "confidence.npy",
+        aquamvs_io::npy::encode_f32(h, w, &out.confidence),
+    );
+    files.add("sweep.json", text.clone());
+    files.commit()?;
     println!("{text}");
     Ok(())
 }

@@ -10,12 +10,15 @@
 //! - [`SUMMARY_MD`] beside it (fully generated).
 //!
 //! **Everything is read, checked and rendered before the first file is written**: a missing
-//! or malformed results file, or a page whose markers are missing, duplicated or out of order,
-//! fails the command with every file untouched. Writes are atomic and only files whose bytes
-//! change are written, so a second run changes nothing. `--check` writes nothing and fails if
-//! any file would change.
+//! or malformed results file (impossible values included), or a page whose markers are
+//! missing, duplicated or out of order, fails the command with every file untouched. **Writing
+//! is all or nothing**: every changed file goes to a temporary sibling first, and only when all
+//! are written are they renamed into place. Only files whose bytes change are written, so a
+//! second run changes nothing. `--check` writes nothing and fails if any file would change.
+//! The root is the workspace around the current directory (or `--root`), and is printed.
 
-use std::path::{Component, Path, PathBuf};
+use std::io::ErrorKind::{NotADirectory, NotFound};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use aquamvs_report::pages::{self, Links};
@@ -50,22 +53,39 @@ pub struct Args {
     /// Folder holding the results files (default: `<root>/.benchmarks`).
     #[arg(long, hide = true)]
     pub results_dir: Option<PathBuf>,
-    /// Workspace root whose docs are rewritten (default: this workspace).
+    /// Workspace root whose docs are rewritten (default: the workspace around the current
+    /// directory).
     #[arg(long, hide = true)]
     pub root: Option<PathBuf>,
 }
 
-/// The workspace this xtask was built from.
-fn workspace_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+/// The nearest folder at or above `start` whose `Cargo.toml` has a `[workspace]` table.
+fn find_root(start: &Path) -> Result<PathBuf> {
+    let is_root = |dir: &Path| {
+        std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
+    };
+    let found = start
+        .ancestors()
+        .find(|d| is_root(d))
+        .map(Path::to_path_buf);
+    found.with_context(|| {
+        let at = start.display();
+        format!(
+            "no workspace Cargo.toml (with `[workspace]`) at or above {at}: run from the repository"
+        )
+    })
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = args.root.unwrap_or_else(workspace_root);
+    let root = match args.root {
+        Some(root) => root,
+        None => find_root(&std::env::current_dir().context("reading the current directory")?)?,
+    };
     let results_dir = args.results_dir.unwrap_or_else(|| root.join(RESULTS_DIR));
     let outputs = plan(&root, &results_dir)?;
     let changed: Vec<&Output> = outputs.iter().filter(|o| o.changes()).collect();
+    let under = root.display();
 
     if args.check {
         for o in &changed {
@@ -78,33 +98,29 @@ pub fn run(args: Args) -> Result<()> {
                 results_dir.display()
             );
         }
-        println!("up to date: {} file(s) checked", outputs.len());
+        println!("up to date: {} files under {under}", outputs.len());
         return Ok(());
     }
 
+    // All or nothing (`OutputSet`): every temporary first, then the renames; undone on failure.
+    let mut set = aquamvs_io::OutputSet::new(&root);
     for o in &changed {
-        if let Some(parent) = o.path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        aquamvs_io::write_atomic(&o.path, &o.bytes)?;
+        set.add(&o.relative, o.bytes.clone());
+    }
+    set.commit().context("nothing was changed")?;
+    for o in &changed {
         println!("wrote {}", o.relative);
     }
-    println!(
-        "{} file(s) written, {} unchanged",
-        changed.len(),
-        outputs.len() - changed.len()
-    );
+    let (written, unchanged) = (changed.len(), outputs.len() - changed.len());
+    println!("{written} file(s) written, {unchanged} unchanged under {under}");
     Ok(())
 }
 
 /// One file `update-docs` produces: where, what, and what is there now.
 #[derive(Debug)]
 struct Output {
-    /// Path relative to the root, for messages.
+    /// Path relative to the root.
     relative: String,
-    /// Absolute (or root-joined) path.
-    path: PathBuf,
     /// New contents.
     bytes: Vec<u8>,
     /// Current contents, if the file exists.
@@ -116,12 +132,13 @@ impl Output {
         let path = root.join(relative);
         let current = match std::fs::read(&path) {
             Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // Absent, or a file stands where its folder should be (writing will say so).
+            Err(e) if matches!(e.kind(), NotFound | NotADirectory) => None,
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        let relative = relative.to_owned();
         Ok(Self {
-            relative: relative.to_owned(),
-            path,
+            relative,
             bytes,
             current,
         })
@@ -141,33 +158,14 @@ fn read_error_map(results_dir: &Path, bench: &BenchmarkResults) -> Result<Option
     let Some(about) = &bench.depth_error_map else {
         return Ok(None);
     };
-    let rel = Path::new(&about.file);
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        bail!(
-            "{BENCHMARK_RESULTS_FILE}: depth_error_map.file `{}` must be a path inside the results folder",
-            about.file
-        );
-    }
-    let path = results_dir.join(rel);
-    let map = match rel.extension().and_then(|e| e.to_str()) {
-        Some("json") => ErrorMap::from_json(&path.display().to_string(), &read_text(&path)?)?,
-        Some("npy") => {
-            let a = aquamvs_io::npy::read_f32(&path)?;
-            let map = ErrorMap {
-                width: u32::try_from(a.width).context("error map too wide")?,
-                height: u32::try_from(a.height).context("error map too tall")?,
-                values: a.data.iter().map(|v| v.is_finite().then_some(*v)).collect(),
-            };
-            map.validate(&path.display().to_string())?;
-            map
-        }
-        _ => bail!(
-            "{BENCHMARK_RESULTS_FILE}: depth_error_map.file `{}` must end in .json or .npy",
-            about.file
-        ),
+    // `validate` checked the name: inside the results folder, ending in .json or .npy.
+    let path = results_dir.join(&about.file);
+    let what = path.display().to_string();
+    let map = if about.file.ends_with(".json") {
+        ErrorMap::from_json(&what, &read_text(&path)?)?
+    } else {
+        let a = aquamvs_io::npy::read_f32(&path)?;
+        ErrorMap::from_f32(&what, a.width, a.height, &a.data)?
     };
     Ok(Some(map))
 }
@@ -181,21 +179,20 @@ fn plan(root: &Path, results_dir: &Path) -> Result<Vec<Output>> {
     let bench = BenchmarkResults::from_json(&read_text(&bench_path)?)
         .with_context(|| format!("{} is not valid benchmark results", bench_path.display()))?;
     let error_map = read_error_map(results_dir, &bench)?;
-
-    let verification = aquamvs_verdicts::verify(&profile, &bench);
-    print!("{}", tables::truths(&verification).to_terminal());
-    println!(
-        "score: {} — status {}",
-        pages::score_line(&verification),
-        verification.status
-    );
-
     let plots = pages::plots(&profile, &bench, error_map.as_ref())?;
 
     let rst_path = root.join(BENCHMARKS_RST);
     let rst =
         pages::patch_benchmarks_page(&read_text(&rst_path)?, &profile, &bench, &plots, &LINKS)
             .with_context(|| format!("{}: generated regions", rst_path.display()))?;
+    // Truth 4 reads the page as it will be written.
+    let verification = aquamvs_verdicts::verify(&profile, &bench, &rst);
+    print!("{}", tables::truths(&verification).to_terminal());
+    println!(
+        "score: {} — status {}",
+        pages::score_line(&verification),
+        verification.status
+    );
     let ver_path = root.join(VERIFICATION_MD);
     let ver = read_text(&ver_path)?;
     let ver = pages::patch_verification_file(&ver, &profile, &bench, &verification, &LINKS)
@@ -230,6 +227,32 @@ mod tests {
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap()
+    }
+
+    fn workspace_root() -> PathBuf {
+        find_root(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn root_is_the_workspace_around_a_directory() {
+        let root = workspace_root();
+        assert!(root.join("xtask").is_dir() && root.join("crates").is_dir());
+        assert_eq!(find_root(&root.join("crates/results/src")).unwrap(), root);
+        let e = find_root(Path::new("/proc/self")).unwrap_err().to_string();
+        assert!(e.contains("no workspace Cargo.toml"), "{e}");
+    }
+
+    /// A write that fails after the benchmarks page's (here: a file stands where the plots'
+    /// folder should be) leaves every file as it was, temporaries included. (CRLF pages:
+    /// `aquamvs-report`'s `crlf_page_stays_crlf_throughout`.)
+    #[test]
+    fn a_failed_write_changes_nothing() {
+        let s = Scratch::new("atomic");
+        std::fs::write(s.root.join("docs/_static"), "a file, not a folder").unwrap();
+        let snap = s.snapshot();
+        let e = format!("{:#}", run(s.args(false)).unwrap_err());
+        assert!(e.contains("nothing was changed"), "{e}");
+        assert_eq!(s.snapshot(), snap, "no page rewritten, no temporary left");
     }
 
     /// A scratch copy of the pages and fixture results.
@@ -346,7 +369,7 @@ mod tests {
             .iter_mut()
             .find(|r| r.batch_size == 16)
             .unwrap();
-        row.median_ms = 1000.0;
+        (row.min_ms, row.median_ms, row.max_ms) = (990.0, 1000.0, 1010.0);
         row.speedup = 0.9;
         p.generated_at = "2000-01-03T00:00:00Z".into();
         std::fs::write(s.results.join(PROFILE_REPORT_FILE), p.to_json()).unwrap();
@@ -374,6 +397,9 @@ mod tests {
         let twice = "<!-- BEGIN GENERATED: gap-closure -->\n<!-- END GENERATED: gap-closure -->";
         let mut outside = BenchmarkResults::from_json(&fixture(BENCHMARK_RESULTS_FILE)).unwrap();
         outside.depth_error_map.as_mut().unwrap().file = "../outside.json".into();
+        let mut negative = outside.clone();
+        negative.depth_error_map = None;
+        negative.measured[0].runtime_s = -1e9;
         let bench = format!("results/{BENCHMARK_RESULTS_FILE}");
         let cases = [
             (BENCHMARKS_RST, stripped, "is missing"),
@@ -389,6 +415,11 @@ mod tests {
                 "not valid benchmark results",
             ),
             (&bench, outside.to_json(), "inside the results folder"),
+            (
+                &bench,
+                negative.to_json(),
+                "`measured[0].runtime_s` = -1000000000",
+            ),
         ];
         for (rel, text, expected) in cases {
             let original = s.read(rel);

@@ -1,5 +1,5 @@
 //! `cargo xtask bench --compare BASE.json CURRENT.json` flags a doctored result whose stage is
-//! 20 % slower, and passes identical results.
+//! 20 % slower, passes identical results, and refuses to compare nothing or impossible values.
 
 use std::path::Path;
 use std::process::Command;
@@ -54,6 +54,7 @@ fn a_stage_twenty_percent_slower_is_a_regression() {
     let base = base();
     let mut current = base.clone();
     current["measured"][0]["stage_times_s"]["depth_estimation"] = serde_json::json!(7.2);
+    current["measured"][0]["runtime_s"] = serde_json::json!(11.2);
     let (ok, text) = run(&dir, &base, &current);
     assert!(!ok, "a 20 % slower stage must fail the check:\n{text}");
     assert!(text.contains("depth_estimation"), "{text}");
@@ -95,8 +96,58 @@ fn a_malformed_file_is_a_clear_error() {
     let dir = temp_dir("compare-bad");
     let (ok, text) = run(&dir, &base(), &serde_json::json!({"measured": 3}));
     assert!(
-        !ok && text.contains("not a benchmark results file"),
+        !ok && text.contains("not a valid benchmark results file"),
         "{text}"
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn comparing_nothing_is_an_error() {
+    let dir = temp_dir("compare-nothing");
+    let mut empty = base();
+    for rows in ["simulated", "measured"] {
+        empty[rows] = serde_json::json!([]);
+    }
+    empty["sweep_throughput"] = serde_json::json!([]);
+    let (ok, text) = run(&dir, &empty, &base());
+    assert!(!ok && text.contains("nothing to compare"), "{text}");
+    assert!(!text.contains("no regression"), "{text}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Negative runtimes, stage times or errors in either file are an error naming the file and
+/// the field, never a verdict (and never "+573.8 %").
+#[test]
+fn impossible_values_are_an_error() {
+    let dir = temp_dir("compare-impossible");
+    type Change = fn(&mut serde_json::Value);
+    let cases: [(&str, Change); 3] = [
+        ("measured[0].runtime_s", |v| {
+            v["measured"][0]["runtime_s"] = serde_json::json!(-10.0);
+        }),
+        ("measured[0].stage_times_s.fusion", |v| {
+            v["measured"][0]["stage_times_s"]["fusion"] = serde_json::json!(-2.0);
+        }),
+        ("simulated[0].accuracy.median_error_mm", |v| {
+            v["simulated"][0]["accuracy"]["median_error_mm"] = serde_json::json!(-0.6);
+        }),
+    ];
+    for (field, change) in cases {
+        let mut bad = base();
+        change(&mut bad);
+        for (b, c, file) in [
+            (&base(), &bad, "current.json"),
+            (&bad, &base(), "base.json"),
+        ] {
+            let (ok, text) = run(&dir, b, c);
+            assert!(!ok, "{field} in {file} must fail:\n{text}");
+            assert!(text.contains(file) && text.contains(field), "{text}");
+            assert!(
+                !text.contains(" %") && !text.contains("no regression"),
+                "{text}"
+            );
+        }
+    }
     std::fs::remove_dir_all(dir).ok();
 }

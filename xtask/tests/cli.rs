@@ -17,9 +17,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Asserts failure with one line on stderr that mentions `want`.
+/// Asserts failure with one line on stderr that mentions `want`, answered before any work
+/// (the issue's bound: within 5 s; refusals take milliseconds).
 fn fails_with(args: &[&str], want: &str) {
+    let t = std::time::Instant::now();
     let o = xtask(args);
+    let took = t.elapsed();
+    assert!(took.as_secs_f64() < 5.0, "{args:?} took {took:?} to refuse");
     let err = stderr(&o);
     assert!(!o.status.success(), "{args:?} succeeded");
     assert!(
@@ -454,4 +458,349 @@ fn evaluate_prints_every_metric_and_says_why_it_refuses() {
         &["evaluate", "--mesh", &points, "--points", &points],
         "no faces",
     );
+}
+
+/// `evaluate --points /dev/zero` (or `/dev/urandom`, or a big non-PLY file) read the whole
+/// file before checking the `ply` magic.
+#[test]
+fn evaluate_refuses_devices_and_big_non_ply_files_at_once() {
+    let root = Scratch::new("evaluate-devices");
+    let scene = tiny_scene(&root);
+    let mesh = format!("{scene}/mesh.ply");
+    let big = root.path("big.bin");
+    std::fs::write(&big, vec![7u8; 64 << 20]).unwrap();
+    for points in ["/dev/zero", "/dev/urandom", big.as_str()] {
+        if !Path::new(points).exists() {
+            continue;
+        }
+        let t = std::time::Instant::now();
+        fails_with(
+            &["evaluate", "--mesh", &mesh, "--points", points],
+            "not a PLY file",
+        );
+        assert!(
+            t.elapsed().as_secs_f64() < 5.0,
+            "{points}: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+/// `scene --force` emptied any non-empty folder: DIR/precious.txt was lost.
+#[test]
+fn scene_force_replaces_only_a_scene_folder() {
+    let root = Scratch::new("scene-force");
+    let dir = root.path("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(root.0.join("work/precious.txt"), b"mine").unwrap();
+    let args = [
+        "scene",
+        "--kind",
+        "flat",
+        "--width",
+        "24",
+        "--height",
+        "16",
+        "--mesh-spacing",
+        "0.02",
+        "--out",
+        &dir,
+        "--force",
+    ];
+    fails_with(&args, "precious.txt");
+    assert_eq!(
+        std::fs::read(root.0.join("work/precious.txt")).unwrap(),
+        b"mine"
+    );
+    // A scene folder is still replaced, and nothing is left beside it.
+    let scene = tiny_scene(&root);
+    let mut again = args.to_vec();
+    again[10] = &scene;
+    ok(&again);
+    let mut left: Vec<String> = std::fs::read_dir(&root.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["scene", "work"]);
+}
+
+/// `scene --width 16384 --height 16384` was accepted and ate 9 GB: the memory is estimated
+/// first. `AQUAMVS_MEMORY_LIMIT` stands for the machine's available memory, so the test does
+/// not depend on the machine.
+#[test]
+fn scene_refuses_what_does_not_fit_in_memory() {
+    let root = Scratch::new("scene-memory");
+    for (side, limit) in [("16384", "30000000000"), ("4096", "1000000000")] {
+        let out = root.path("big");
+        let t = std::time::Instant::now();
+        let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args([
+                "scene", "--kind", "flat", "--width", side, "--height", side, "--out", &out,
+            ])
+            .env("AQUAMVS_MEMORY_LIMIT", limit)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{side}: accepted");
+        assert!(
+            err.contains("GB of memory") && err.contains("AQUAMVS_MEMORY_LIMIT"),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(t.elapsed().as_secs_f64() < 5.0);
+        assert!(root.is_empty(), "{side}: wrote something");
+    }
+}
+
+/// Physically impossible options, and negative numbers that clap took for flags.
+#[test]
+fn scene_refuses_impossible_options_and_reads_negative_numbers() {
+    let root = Scratch::new("scene-impossible");
+    let out = root.path("s");
+    for (extra, want) in [
+        (
+            &["--kind", "undulating", "--mesh-spacing", "100"][..],
+            "too coarse",
+        ),
+        (
+            &["--kind", "flat", "--distortion=-50,0,0,0,0"],
+            "folds the image",
+        ),
+        (
+            &["--kind", "flat", "--noise", "-0.5"],
+            "--noise -0.5 must be",
+        ),
+        (
+            &["--kind", "flat", "--mesh-spacing", "-1"],
+            "--mesh-spacing -1",
+        ),
+    ] {
+        let mut args = vec!["scene", "--width", "24", "--height", "16", "--out", &out];
+        args.extend(extra);
+        fails_with(&args, want);
+        assert!(root.is_empty(), "{extra:?} wrote something");
+    }
+    // A coarse but possible mesh is made, with a loud warning.
+    let o = ok(&[
+        "scene",
+        "--kind",
+        "undulating",
+        "--width",
+        "24",
+        "--height",
+        "16",
+        "--mesh-spacing",
+        "0.02",
+        "--out",
+        &out,
+    ]);
+    assert!(
+        stderr(&o).starts_with("warning: --mesh-spacing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A camera named `../../../x` in rig.json was read from outside the scene folder.
+#[test]
+fn camera_names_that_leave_the_scene_folder_are_refused() {
+    let root = Scratch::new("camera-names");
+    let scene = tiny_scene(&root);
+    let rig_path = Path::new(&scene).join("rig.json");
+    let mut rig: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rig_path).unwrap()).unwrap();
+    rig["cameras"][0]["name"] = "../../../x".into();
+    std::fs::write(&rig_path, serde_json::to_vec(&rig).unwrap()).unwrap();
+    let out = root.path("out");
+    fails_with(
+        &[
+            "sweep",
+            "--scene",
+            &scene,
+            "--reference",
+            "cam01",
+            "--out",
+            &out,
+        ],
+        "not a plain name",
+    );
+}
+
+/// `evaluate --mesh S/mesh.ply --points R/points.ply` reported a 272 mm median error without
+/// a word: most points lay beyond the mesh. Now it warns, `--scene S` crops to the bounds,
+/// and the plane fit is named for what it is when the ground truth is not planar.
+#[test]
+fn evaluate_takes_a_scene_warns_about_points_beyond_the_mesh_and_names_the_plane_fit() {
+    let root = Scratch::new("evaluate-scene");
+    let flat = tiny_scene(&root);
+    // A grid twice as wide as the bounds ([-0.25, 0.25] × [-0.15, 0.15]) on the plane.
+    let pts: Vec<[f64; 3]> = (0..40)
+        .flat_map(|i| {
+            (0..40).map(move |j| [-0.5 + i as f64 / 39.0, -0.3 + 0.6 * j as f64 / 39.0, 1.178])
+        })
+        .collect();
+    let points = root.path("points.ply");
+    aquamvs_io::ply::write_points(Path::new(&points), &pts).unwrap();
+    let mesh = format!("{flat}/mesh.ply");
+    let o = ok(&["evaluate", "--mesh", &mesh, "--points", &points]);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("warning:") && err.contains("outside"),
+        "{err}"
+    );
+    assert!(err.contains("--scene"), "{err}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("plane_fit_rmse_mm"),
+        "a flat ground truth: {text}"
+    );
+    let o = ok(&["evaluate", "--scene", &flat, "--points", &points]);
+    assert!(stderr(&o).contains("not evaluated"), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("bounds x [-0.25, 0.25]"), "{text}");
+    let o = ok(&["evaluate", "--scene", &flat, "--points", &points, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ground_truth_planar"], true);
+    assert_eq!(v["n_points"], 400);
+
+    // An undulating ground truth: no "plane fit" row, the points' own flatness instead.
+    let wavy = root.path("wavy");
+    ok(&[
+        "scene",
+        "--kind",
+        "undulating",
+        "--width",
+        "24",
+        "--height",
+        "16",
+        "--mesh-spacing",
+        "0.01",
+        "--supersample",
+        "1",
+        "--out",
+        &wavy,
+    ]);
+    let o = ok(&["evaluate", "--scene", &wavy, "--points", &points]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(!text.contains("plane_fit_rmse_mm"), "{text}");
+    assert!(text.contains("points_own_flatness_rmse_mm"), "{text}");
+    assert!(text.contains("not planar"), "{text}");
+    let o = ok(&["evaluate", "--scene", &wavy, "--points", &points, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ground_truth_planar"], false);
+    // Neither a mesh nor a scene; both.
+    assert!(!xtask(&["evaluate", "--points", &points]).status.success());
+    assert!(
+        !xtask(&[
+            "evaluate", "--scene", &flat, "--mesh", &mesh, "--points", &points
+        ])
+        .status
+        .success()
+    );
+}
+
+/// Options and output places are refused before any work, with nothing written; the bench
+/// refuses extra `--compare` values instead of starting a run.
+#[test]
+fn bad_options_and_outputs_are_refused_before_any_work() {
+    let root = Scratch::new("refuse-early");
+    let scene = tiny_scene(&root);
+    let afile = root.path("afile");
+    std::fs::write(&afile, "keep me").unwrap();
+    let out = root.path("r");
+    for (flag, value, want) in [
+        ("--cell", "0", "cell size"),
+        ("--cell", "NaN", "cell size"),
+        ("--cell", "1e-7", "cell size"),
+        ("--cell", "1000", "cell size"),
+        ("--window", "4", "window"),
+        ("--depths", "100000000", "2..=4096"),
+    ] {
+        fails_with(
+            &["reconstruct", "--scene", &scene, "--out", &out, flag, value],
+            want,
+        );
+    }
+    fails_with(
+        &["reconstruct", "--scene", &scene, "--out", &afile],
+        "afile",
+    );
+    fails_with(
+        &[
+            "sweep",
+            "--scene",
+            &scene,
+            "--reference",
+            "cam00",
+            "--out",
+            &afile,
+        ],
+        "afile",
+    );
+    fails_with(&["profile", "--out", &afile], "afile");
+    assert_eq!(std::fs::read_to_string(&afile).unwrap(), "keep me");
+    assert!(!Path::new(&out).exists());
+    let bench_out = root.path("bench");
+    let o = xtask(&[
+        "bench",
+        "--compare",
+        &afile,
+        &afile,
+        "--compare",
+        &afile,
+        "--out-dir",
+        &bench_out,
+    ]);
+    assert!(!o.status.success(), "three --compare values were accepted");
+    assert!(stderr(&o).contains("--compare"), "{}", stderr(&o));
+    assert!(!Path::new(&bench_out).exists());
+    fails_with(&["bench", "--out-dir", &afile], "afile");
+}
+
+/// Without a GPU adapter the main job still runs, on the CPU backend, and says so in every
+/// row it affects, in the machine block, and in one line on how to get the GPU path.
+#[test]
+fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
+    let root = Scratch::new("bench-no-adapter");
+    let out = root.path("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "bench",
+            "--width",
+            "128",
+            "--height",
+            "96",
+            "--depths",
+            "8",
+            "--runs",
+            "1",
+            "--out-dir",
+            &out,
+        ])
+        .env("WGPU_ADAPTER_NAME", "no adapter has this name")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("mesa-vulkan-drivers"), "{err}");
+    let r = aquamvs_results::BenchmarkResults::from_json(
+        &std::fs::read_to_string(Path::new(&out).join("benchmark_results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r.machine.adapter, "cpu (no GPU adapter)");
+    assert_eq!(r.measured.len(), 4);
+    assert!(
+        r.measured
+            .iter()
+            .all(|m| m.backend == "cpu (no GPU adapter)")
+    );
+    assert!(!r.sweep_throughput.is_empty());
+    assert!(
+        r.sweep_throughput
+            .iter()
+            .all(|t| t.backend == "cpu (no GPU adapter)")
+    );
+    // The summary fits a screen.
+    assert!(String::from_utf8_lossy(&o.stdout).lines().count() <= 30);
 }

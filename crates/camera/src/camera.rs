@@ -97,6 +97,14 @@ pub struct Camera<T: RealField + Copy = f64> {
 
 impl Camera<f64> {
     /// Builds and validates a camera.
+    ///
+    /// Refused: an image side of 0 or over 65536; a non-finite number; refractive indices
+    /// that are not positive or with **`n_water < n_air`** (equal is the "no refraction" case);
+    /// `K` not of the form `[[fx, s, cx], [0, fy, cy], [0, 0, 1]]`; **focal lengths outside
+    /// `[1e-3·S, 1e4·S]` pixels**, `S = max(width, height)` (a field of view between about
+    /// 0.006° and 179.8°); **a principal point more than one image size outside the image**
+    /// (`cx ∈ [−W, 2W]`, `cy ∈ [−H, 2H]`); `R` not a rotation; a centre not above the water;
+    /// a distortion that folds the image ([`Distortion::radial_fold`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl Into<String>,
@@ -119,20 +127,13 @@ impl Camera<f64> {
         {
             return Err(CameraError::NonFinite("camera K, R or t"));
         }
-        if distortion.is_some_and(|d| {
-            [d.k1, d.k2, d.p1, d.p2, d.k3]
-                .iter()
-                .any(|x| !x.is_finite())
-        }) {
-            return Err(CameraError::NonFinite("distortion coefficient"));
-        }
         if !(interface.water_z.is_finite()
             && interface.n_air.is_finite()
             && interface.n_water.is_finite())
         {
             return Err(CameraError::NonFinite("water interface"));
         }
-        if interface.n_air <= 0.0 || interface.n_water <= 0.0 {
+        if !(interface.n_air > 0.0 && interface.n_water >= interface.n_air) {
             return Err(CameraError::RefractiveIndex {
                 n_air: interface.n_air,
                 n_water: interface.n_water,
@@ -147,19 +148,21 @@ impl Camera<f64> {
         {
             return Err(CameraError::Intrinsics(name));
         }
+        check_intrinsics_range(&name, width, height, &k)?;
         let orth = (r * r.transpose() - Matrix3::identity()).abs().max();
         if orth > 1e-6 || r.determinant() < 0.0 {
             return Err(CameraError::Rotation(name));
         }
-        let cam = Self::build(name, width, height, k, r, t, distortion, interface);
+        let cam = Self::build(name, width, height, k, r, t, None, interface);
         if cam.center.z >= interface.water_z {
+            // `+ 0.0` turns a negative zero into 0 for the message.
             return Err(CameraError::CameraBelowWater {
                 name: cam.name,
-                z: cam.center.z,
-                water_z: interface.water_z,
+                z: cam.center.z + 0.0,
+                water_z: interface.water_z + 0.0,
             });
         }
-        Ok(cam)
+        cam.with_distortion(distortion)
     }
 
     /// The same camera with `f32` arithmetic (the fast path).
@@ -216,14 +219,26 @@ impl<T: RealField + Copy> Camera<T> {
     }
 
     /// The same camera recording through `distortion` (or none). Errors on a non-finite
-    /// coefficient.
+    /// coefficient, and on a distortion whose radial mapping is not increasing out to the
+    /// image corners ([`Distortion::radial_fold`]: the image would fold over itself).
     pub fn with_distortion(&self, distortion: Option<Distortion>) -> Result<Self, CameraError> {
-        if distortion.is_some_and(|d| {
-            [d.k1, d.k2, d.p1, d.p2, d.k3]
-                .iter()
-                .any(|x| !x.is_finite())
-        }) {
-            return Err(CameraError::NonFinite("distortion coefficient"));
+        if let Some(d) = distortion {
+            if d.coefficients().iter().any(|x| !x.is_finite()) {
+                return Err(CameraError::NonFinite("distortion coefficient"));
+            }
+            let corner = nalgebra::try_convert::<T, f64>(self.corner_radius()).unwrap_or(0.0);
+            if let Some(fold) = d.radial_fold(corner) {
+                return Err(CameraError::DistortionFolds {
+                    name: self.name.clone(),
+                    k1: d.k1,
+                    k2: d.k2,
+                    p1: d.p1,
+                    p2: d.p2,
+                    k3: d.k3,
+                    fold,
+                    corner,
+                });
+            }
         }
         Ok(Self {
             distortion,
@@ -357,6 +372,26 @@ impl<T: RealField + Copy> Camera<T> {
         }
     }
 
+    /// Normalised (undistorted-model) radius of the farthest image corner: how far out a
+    /// distortion must stay one-to-one.
+    fn corner_radius(&self) -> T {
+        let half: T = convert(0.5);
+        let w: T = convert(f64::from(self.width));
+        let h: T = convert(f64::from(self.height));
+        [
+            (-half, -half),
+            (w - half, -half),
+            (-half, h - half),
+            (w - half, h - half),
+        ]
+        .into_iter()
+        .map(|(u, v)| {
+            let (x, y) = self.pixel_to_normalized(u, v);
+            (x * x + y * y).sqrt()
+        })
+        .fold(T::zero(), |a, b| a.max(b))
+    }
+
     fn pixel_to_normalized(&self, u: T, v: T) -> (T, T) {
         let n = self.k_inv * Vector3::new(u, v, T::one());
         (n.x / n.z, n.y / n.z)
@@ -366,6 +401,37 @@ impl<T: RealField + Copy> Camera<T> {
         let p = self.k * Vector3::new(x, y, T::one());
         (p.x / p.z, p.y / p.z)
     }
+}
+
+/// Focal lengths in `[1e-3·S, 1e4·S]` px (`S = max(width, height)`), principal point within
+/// one image size of the image (see [`Camera::new`]).
+fn check_intrinsics_range(
+    name: &str,
+    width: u32,
+    height: u32,
+    k: &Matrix3<f64>,
+) -> Result<(), CameraError> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let s = w.max(h);
+    for (what, value, min, max) in [
+        ("fx", k[(0, 0)], 1e-3 * s, 1e4 * s),
+        ("fy", k[(1, 1)], 1e-3 * s, 1e4 * s),
+        ("cx", k[(0, 2)], -w, 2.0 * w),
+        ("cy", k[(1, 2)], -h, 2.0 * h),
+    ] {
+        if !(value >= min && value <= max) {
+            return Err(CameraError::IntrinsicsRange {
+                name: name.to_owned(),
+                what,
+                value,
+                min,
+                max,
+                width,
+                height,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Solves Snell's law in the vertical plane through the camera centre and the point: the

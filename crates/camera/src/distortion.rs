@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 /// Acts on **normalised** coordinates `x = (u - cx)/fx`, `y = (v - cy)/fy` of the ideal
 /// pinhole image: [`Distortion::distort`] maps ideal → distorted, [`Distortion::undistort`]
 /// inverts it by fixed-point iteration (converges for the mild distortion of real lenses).
+///
+/// **A usable distortion is one-to-one over the image**: the radial mapping
+/// `r ↦ r·(1 + k1·r² + k2·r⁴ + k3·r⁶)` must keep increasing out to the image corners, or
+/// the recorded image folds over itself (and parts of it have no ray at all). Cameras check
+/// this ([`Distortion::radial_fold`]) when they are built; the small tangential terms are not
+/// part of the check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Distortion {
     /// Radial r² coefficient.
@@ -48,6 +54,42 @@ impl Distortion {
             }
         }
         (x, y)
+    }
+
+    /// Where the radial mapping `r ↦ r·(1 + k1·r² + k2·r⁴ + k3·r⁶)` of undistorted normalised
+    /// radii stops increasing before the distorted radius reaches `corner_radius` (the
+    /// normalised radius of the farthest image corner): `Some(r)` with the undistorted radius
+    /// of the fold, `None` when the mapping is increasing all the way (the distortion is
+    /// one-to-one over the image). A mapping that compresses the corners beyond 64 times
+    /// their radius counts as a fold there. Checked on 1024 steps per corner radius.
+    pub fn radial_fold(&self, corner_radius: f64) -> Option<f64> {
+        if !(corner_radius > 0.0) {
+            return None;
+        }
+        let slope = |r: f64| {
+            let s = r * r;
+            1.0 + s * (3.0 * self.k1 + s * (5.0 * self.k2 + s * 7.0 * self.k3))
+        };
+        let radial = |r: f64| {
+            let s = r * r;
+            r * (1.0 + s * (self.k1 + s * (self.k2 + s * self.k3)))
+        };
+        let step = corner_radius / 1024.0;
+        for i in 0..=64 * 1024 {
+            let r = step * f64::from(i);
+            if !(slope(r) > 0.0) {
+                return Some(r);
+            }
+            if radial(r) >= corner_radius {
+                return None;
+            }
+        }
+        Some(64.0 * corner_radius)
+    }
+
+    /// The coefficients in OpenCV order `[k1, k2, p1, p2, k3]`.
+    pub fn coefficients(&self) -> [f64; 5] {
+        [self.k1, self.k2, self.p1, self.p2, self.k3]
     }
 
     /// `true` when every coefficient is zero.

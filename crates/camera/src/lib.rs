@@ -39,7 +39,7 @@ mod rig;
 
 pub use camera::{Camera, Interface, Projection, Ray};
 pub use distortion::Distortion;
-pub use rig::{CameraFile, Rig, RigFile};
+pub use rig::{CameraFile, Rig, RigFile, check_camera_name};
 
 /// Errors from building cameras and rigs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,8 +55,12 @@ pub enum CameraError {
     /// A parameter is NaN or infinite.
     #[error("{0} is not finite")]
     NonFinite(&'static str),
-    /// The refractive indices are not positive.
-    #[error("refractive indices must be positive (n_air {n_air}, n_water {n_water})")]
+    /// The refractive indices are not positive, or water is optically thinner than air
+    /// (`n_water < n_air`; equal indices are the legitimate "no refraction" case).
+    #[error(
+        "refractive indices n_air {n_air}, n_water {n_water} are impossible: both must be \
+         positive and n_water >= n_air (equal means no refraction)"
+    )]
     RefractiveIndex {
         /// Index of air.
         n_air: f64,
@@ -76,6 +80,61 @@ pub enum CameraError {
     /// `K` is not an upper-triangular intrinsics matrix with positive focal lengths.
     #[error("camera {0:?}: K must be [[fx, s, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0")]
     Intrinsics(String),
+    /// A focal length or the principal point is outside the sane range for the image size
+    /// (see [`Camera::new`]).
+    #[error(
+        "camera {name:?}: {what} = {value} px is outside [{min}, {max}] px for a \
+         {width}x{height} image"
+    )]
+    IntrinsicsRange {
+        /// Camera name.
+        name: String,
+        /// `fx`, `fy`, `cx` or `cy`.
+        what: &'static str,
+        /// Its value, pixels.
+        value: f64,
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+        /// Image width, pixels.
+        width: u32,
+        /// Image height, pixels.
+        height: u32,
+    },
+    /// The lens distortion folds the image: its radial mapping stops increasing before the
+    /// image corners (see [`Distortion::radial_fold`]).
+    #[error(
+        "camera {name:?}: distortion k1={k1}, k2={k2}, p1={p1}, p2={p2}, k3={k3} folds the \
+         image: the distorted radius stops increasing at normalised radius {fold:.4}, before \
+         the image corners (radius {corner:.4})"
+    )]
+    DistortionFolds {
+        /// Camera name.
+        name: String,
+        /// Radial r² coefficient.
+        k1: f64,
+        /// Radial r⁴ coefficient.
+        k2: f64,
+        /// Tangential coefficient 1.
+        p1: f64,
+        /// Tangential coefficient 2.
+        p2: f64,
+        /// Radial r⁶ coefficient.
+        k3: f64,
+        /// Undistorted normalised radius where the mapping stops increasing.
+        fold: f64,
+        /// Normalised radius of the farthest image corner.
+        corner: f64,
+    },
+    /// A camera name is not a plain folder name (it names `cameras/<name>/` of a scene folder).
+    #[error("camera name {name:?} is not a plain name: {why}")]
+    Name {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// `R` is not a rotation.
     #[error("camera {0:?}: R is not a rotation matrix (orthonormal, det +1)")]
     Rotation(String),

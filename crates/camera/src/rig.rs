@@ -26,11 +26,15 @@ pub const RING_CAMERAS: usize = 12;
 pub const HFOV_DEG: f64 = 60.0;
 
 impl Rig {
-    /// Validates a rig: at least one camera, unique names, every camera above the water, all
-    /// on the same interface.
+    /// Validates a rig: at least one camera, unique **plain** names ([`check_camera_name`]:
+    /// each names a folder of a scene folder), every camera above the water, all on the same
+    /// interface.
     pub fn new(interface: Interface<f64>, cameras: Vec<Camera<f64>>) -> Result<Self, CameraError> {
         if cameras.is_empty() {
             return Err(CameraError::Rig("no cameras".into()));
+        }
+        for cam in &cameras {
+            check_camera_name(&cam.name)?;
         }
         let mut names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();
@@ -183,6 +187,30 @@ impl Rig {
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(interface, cameras)
     }
+}
+
+/// Checks that `name` is a plain name, usable as one folder name on any system: not empty,
+/// at most 255 bytes, no `/`, `\`, NUL or other control character, not starting with `.`
+/// (so neither `.` nor `..`). A scene folder keeps each camera in `cameras/<name>/`, so a
+/// name like `../../x` would reach outside it.
+pub fn check_camera_name(name: &str) -> Result<(), CameraError> {
+    let why = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > 255 {
+        "it is longer than 255 bytes"
+    } else if name.contains(['/', '\\']) {
+        "it contains a path separator"
+    } else if name.chars().any(char::is_control) {
+        "it contains a control character"
+    } else if name.starts_with('.') {
+        "it starts with `.`"
+    } else {
+        return Ok(());
+    };
+    Err(CameraError::Name {
+        name: name.to_owned(),
+        why,
+    })
 }
 
 /// A camera whose refracted principal ray passes through `target`.

@@ -23,6 +23,8 @@
 //! ```
 
 use std::fmt;
+use std::io::Write as _;
+use std::sync::atomic::AtomicUsize;
 
 mod buffers;
 
@@ -59,6 +61,9 @@ pub enum GpuError {
         source: wgpu::RequestDeviceError,
     },
 }
+
+/// GPU tests skipped (no adapter, outside CI) in this process.
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
 
 /// Options for [`GpuContext::new`].
 #[derive(Debug, Clone, Default)]
@@ -150,14 +155,22 @@ impl GpuContext {
         })
     }
 
-    /// The context tests use. With `CI=true` a missing adapter is an error, so GPU tests fail
+    /// The context tests use. Each skip prints one line to the process's stderr with the
+    /// number of GPU tests skipped so far in this test binary. With `CI=true` a missing adapter is an error, so GPU tests fail
     /// rather than skip in CI; elsewhere `Ok(None)` lets a machine without Vulkan run the rest.
     pub fn for_tests(options: &GpuOptions) -> Result<Option<Self>, GpuError> {
         match Self::new(options) {
             Ok(ctx) => Ok(Some(ctx)),
             Err(e) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => Err(e),
             Err(e) => {
-                eprintln!("no GPU adapter, GPU test not run (it would fail with CI=true): {e}");
+                // Straight to the process's stderr: the test harness captures `eprintln!` of
+                // passing tests, and a skipped GPU test must be visible.
+                let n = SKIPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "GPU tests skipped in this test binary: {n} (no GPU adapter: {e}; install \
+                     mesa-vulkan-drivers for llvmpipe; with CI=true they fail instead)"
+                );
                 Ok(None)
             }
         }

@@ -1,16 +1,25 @@
 //! File formats of the workspace: PLY point clouds and meshes, NumPy `.npy` arrays, PNG images,
-//! and the `rig.json` / `scene.json` of a scene folder.
+//! and the `rig.json` / `scene.json` of a scene folder; output locations checked before the
+//! work ([`check_writable_dir`]) and sets of output files written all or nothing
+//! ([`OutputSet`]).
 //!
 //! **Architecture invariant:** this crate and `xtask` are the only ones that touch the file
-//! system. Writes are atomic: each file is written to a temporary sibling, then renamed.
+//! system. Writes are atomic: each file is written to a temporary sibling, then renamed; a set
+//! of files writes every temporary before renaming any ([`OutputSet`]); a scene folder is built
+//! in a temporary sibling folder and renamed into place ([`scene_dir`]). Reads check a file's
+//! header before its body and refuse sizes the file cannot hold before allocating.
 
 pub mod atomic;
+mod host;
 pub mod image;
 pub mod npy;
+mod output;
 pub mod ply;
 pub mod scene_dir;
 
 pub use atomic::write_atomic;
+pub use host::{HostFacts, host_facts, memory_available};
+pub use output::{OutputSet, check_writable_dir};
 
 /// Errors from reading and writing files.
 #[derive(Debug, thiserror::Error)]

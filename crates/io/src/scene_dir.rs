@@ -10,8 +10,10 @@
 //!
 //! **Writing is all or nothing**: everything goes into a temporary sibling folder that is
 //! renamed to `DIR` at the end, so a half-written scene never appears at `DIR`; an existing
-//! non-empty `DIR` is an error (left untouched) unless `force` is set, and then it is
-//! replaced only after the new folder is complete.
+//! non-empty `DIR` is an error (left untouched) unless `force` is set and it is recognisably
+//! a scene folder ([`check_output_dir`]), and then it is replaced only after the new folder
+//! is complete. Camera names are plain names (`aquamvs_camera::check_camera_name`), checked
+//! when the rig is made or read, so `cameras/<name>` never leaves the folder.
 
 use std::path::{Path, PathBuf};
 
@@ -55,8 +57,11 @@ pub fn depth_path(dir: &Path, camera: &str) -> PathBuf {
     dir.join("cameras").join(camera).join("depth.npy")
 }
 
-/// Checks that `dir` may receive a scene: it does not exist, is an empty folder, or `force`
-/// is set and it is a folder. Nothing is changed.
+/// Checks that `dir` may receive a scene: it does not exist, or is an empty folder, or
+/// `force` is set and it is **recognisably a scene folder** — `rig.json` and `scene.json`, and
+/// nothing but `mesh.ply` and `cameras/<name>/{image.png,depth.npy}` beside them (no symbolic
+/// links). Anything else in it is named in the error, so `--force` never deletes work that a
+/// scene folder would not hold. Nothing is changed.
 pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), IoError> {
     match std::fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -64,16 +69,68 @@ pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), IoError> {
         Ok(m) if !m.is_dir() => Err(IoError::format(dir, "exists and is not a folder")),
         Ok(_) => {
             let mut entries = std::fs::read_dir(dir).map_err(|e| IoError::os(dir, e))?;
-            if entries.next().is_some() && !force {
-                Err(IoError::format(
+            if entries.next().is_none() {
+                return Ok(());
+            }
+            match (not_a_scene_folder(dir)?, force) {
+                (None, true) => Ok(()),
+                (None, false) => Err(IoError::format(
                     dir,
                     "exists and is not empty (use --force to replace it)",
-                ))
-            } else {
-                Ok(())
+                )),
+                (Some(why), _) => Err(IoError::format(
+                    dir,
+                    format!(
+                        "exists and is not empty, and is not a scene folder ({why}): --force \
+                         replaces only a scene folder; nothing was changed"
+                    ),
+                )),
             }
         }
     }
+}
+
+/// Why `dir` (an existing folder) is not a scene folder, or `None` when it is one.
+fn not_a_scene_folder(dir: &Path) -> Result<Option<String>, IoError> {
+    let list = |d: &Path| -> Result<Vec<(String, std::fs::FileType)>, IoError> {
+        std::fs::read_dir(d)
+            .and_then(|it| {
+                it.map(|e| {
+                    let e = e?;
+                    Ok((e.file_name().to_string_lossy().into_owned(), e.file_type()?))
+                })
+                .collect()
+            })
+            .map_err(|e| IoError::os(d, e))
+    };
+    let top = list(dir)?;
+    let stranger = |p: PathBuf| Some(format!("{} is not part of one", p.display()));
+    for (name, kind) in &top {
+        let path = dir.join(name);
+        match name.as_str() {
+            "rig.json" | "scene.json" | "mesh.ply" if kind.is_file() => {}
+            "cameras" if kind.is_dir() => {
+                for (cam, kind) in list(&path)? {
+                    let cam_dir = path.join(&cam);
+                    if !kind.is_dir() {
+                        return Ok(stranger(cam_dir));
+                    }
+                    for (file, kind) in list(&cam_dir)? {
+                        if !(kind.is_file() && (file == "image.png" || file == "depth.npy")) {
+                            return Ok(stranger(cam_dir.join(file)));
+                        }
+                    }
+                }
+            }
+            _ => return Ok(stranger(path)),
+        }
+    }
+    for need in ["rig.json", "scene.json"] {
+        if !top.iter().any(|(n, t)| n == need && t.is_file()) {
+            return Ok(Some(format!("it has no {need}")));
+        }
+    }
+    Ok(None)
 }
 
 /// Writes a scene folder with `scene.json` = `sd.scene.to_file()`; see [`write_scene_dir_with`].
@@ -141,12 +198,7 @@ fn validate(dir: &Path, sd: &SceneDir, scene_file: &SceneFile) -> Result<(), IoE
     }
     for (i, cam) in sd.rig.cameras.iter().enumerate() {
         let name = &cam.name;
-        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
-            return Err(IoError::format(
-                dir,
-                format!("camera name {name:?} is not a usable folder name"),
-            ));
-        }
+        aquamvs_camera::check_camera_name(name).map_err(|e| IoError::format(dir, e.to_string()))?;
         let px = cam.width as usize * cam.height as usize;
         if sd.images[i].len() != px || sd.depths[i].len() != px {
             return Err(IoError::format(
@@ -249,9 +301,7 @@ pub fn read_scene_dir(dir: &Path) -> Result<SceneDir, IoError> {
     let rig_file: RigFile = read_json(&rig_path(dir))?;
     let rig =
         Rig::from_file(&rig_file).map_err(|e| IoError::format(&rig_path(dir), e.to_string()))?;
-    let scene = read_scene_file(dir)?;
-    let scene =
-        Scene::from_file(&scene).map_err(|e| IoError::format(&scene_path(dir), e.to_string()))?;
+    let scene = read_scene(dir)?;
     let mut images = Vec::with_capacity(rig.cameras.len());
     let mut depths = Vec::with_capacity(rig.cameras.len());
     for cam in &rig.cameras {
@@ -286,6 +336,13 @@ pub fn read_scene_dir(dir: &Path) -> Result<SceneDir, IoError> {
         images,
         depths,
     })
+}
+
+/// Reads and validates `DIR/scene.json` (the scene alone: no images, no rig); errors name
+/// the file.
+pub fn read_scene(dir: &Path) -> Result<Scene, IoError> {
+    Scene::from_file(&read_scene_file(dir)?)
+        .map_err(|e| IoError::format(&scene_path(dir), e.to_string()))
 }
 
 /// Reads `DIR/scene.json` as written (with its extras: mesh spacing, seed, noise).

@@ -123,25 +123,115 @@ fn non_empty_folder_without_force_is_rejected_and_untouched() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("keep.txt"), b"mine").unwrap();
     let sd = small_scene();
-    let mesh = sd.scene.mesh(0.05).unwrap();
+    let mesh = sd.scene.mesh(0.025).unwrap();
     let err = write_scene_dir(&dir, &sd, &mesh, false).unwrap_err();
     assert!(err.to_string().contains("not empty"), "{err}");
     assert!(check_output_dir(&dir, false).is_err());
     assert_eq!(entries(&dir), vec!["keep.txt"]);
     assert_eq!(std::fs::read(dir.join("keep.txt")).unwrap(), b"mine");
     assert_eq!(entries(&root), vec!["scene"]);
-    // With force it is replaced.
-    write_scene_dir(&dir, &sd, &mesh, true).unwrap();
-    assert!(!dir.join("keep.txt").exists());
-    assert!(read_scene_dir(&dir).is_ok());
-    assert_eq!(entries(&root), vec!["scene"]);
     // An empty folder is fine without force; a file in the way is not.
     let empty = root.join("empty");
     std::fs::create_dir(&empty).unwrap();
     write_scene_dir(&empty, &sd, &mesh, false).unwrap();
+    // A scene folder is replaced with force.
+    write_scene_dir(&empty, &sd, &mesh, true).unwrap();
+    assert!(read_scene_dir(&empty).is_ok());
     let file = root.join("file");
     std::fs::write(&file, b"x").unwrap();
     assert!(write_scene_dir(&file, &sd, &mesh, true).is_err());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// `xtask scene --force` emptied any folder (`DIR/precious.txt` was lost): force replaces
+/// only what is recognisably a scene folder, and names what is in the way.
+#[test]
+fn force_replaces_only_a_scene_folder() {
+    let root = scratch("force");
+    let sd = small_scene();
+    let mesh = sd.scene.mesh(0.025).unwrap();
+    let precious = root.join("work");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::fs::write(precious.join("precious.txt"), b"mine").unwrap();
+    let e = write_scene_dir(&precious, &sd, &mesh, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a scene folder") && e.contains("precious.txt"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(precious.join("precious.txt")).unwrap(),
+        b"mine"
+    );
+    // Scene files only, but no rig.json: not a scene folder either.
+    let partial = root.join("partial");
+    std::fs::create_dir_all(partial.join("cameras")).unwrap();
+    std::fs::write(partial.join("scene.json"), b"{}").unwrap();
+    let e = write_scene_dir(&partial, &sd, &mesh, true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no rig.json"), "{e}");
+    std::fs::remove_dir_all(&partial).unwrap();
+
+    // A scene folder with one stranger in it, at any level: named, nothing touched.
+    let dir = root.join("scene");
+    write_scene_dir(&dir, &sd, &mesh, false).unwrap();
+    let rig_before = std::fs::read(dir.join("rig.json")).unwrap();
+    for stranger in [
+        "precious.txt",
+        "cameras/notes.txt",
+        "cameras/cam00/precious.txt",
+        "cameras/cam03/sub/x",
+    ] {
+        let p = dir.join(stranger);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"mine").unwrap();
+        let e = write_scene_dir(&dir, &sd, &mesh, true)
+            .unwrap_err()
+            .to_string();
+        let named = if stranger.ends_with("sub/x") {
+            "cam03/sub"
+        } else {
+            stranger
+        };
+        assert!(
+            e.contains(named) && e.contains("not part of one"),
+            "{stranger}: {e}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), b"mine");
+        assert_eq!(std::fs::read(dir.join("rig.json")).unwrap(), rig_before);
+        if stranger.ends_with("sub/x") {
+            std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    // Clean again: replaced.
+    write_scene_dir(&dir, &sd, &mesh, true).unwrap();
+    assert!(read_scene_dir(&dir).is_ok());
+    assert_eq!(entries(&root), vec!["scene", "work"]);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A camera named `../../../x` in rig.json was read from outside the scene folder.
+#[test]
+fn camera_names_that_leave_the_folder_are_refused_on_read() {
+    let root = scratch("names");
+    let dir = root.join("scene");
+    let sd = small_scene();
+    let mesh = sd.scene.mesh(0.025).unwrap();
+    write_scene_dir(&dir, &sd, &mesh, false).unwrap();
+    let mut rig: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("rig.json")).unwrap()).unwrap();
+    rig["cameras"][4]["name"] = "../../../x".into();
+    std::fs::write(dir.join("rig.json"), serde_json::to_vec(&rig).unwrap()).unwrap();
+    let e = read_scene_dir(&dir).unwrap_err().to_string();
+    assert!(
+        e.contains("rig.json") && e.contains("\"../../../x\""),
+        "{e}"
+    );
+    assert!(e.contains("not a plain name"), "{e}");
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -150,7 +240,7 @@ fn inconsistent_input_writes_nothing() {
     let root = scratch("inconsistent");
     let dir = root.join("scene");
     let mut sd = small_scene();
-    let mesh = sd.scene.mesh(0.05).unwrap();
+    let mesh = sd.scene.mesh(0.025).unwrap();
     sd.images[3].pop();
     let err = write_scene_dir(&dir, &sd, &mesh, false).unwrap_err();
     assert!(err.to_string().contains("cam03"), "{err}");
@@ -176,7 +266,7 @@ fn missing_and_malformed_files_are_named_in_the_error() {
     let root = scratch("malformed");
     let dir = root.join("scene");
     let sd = small_scene();
-    let mesh = sd.scene.mesh(0.05).unwrap();
+    let mesh = sd.scene.mesh(0.025).unwrap();
     assert!(
         read_scene_dir(&dir)
             .unwrap_err()

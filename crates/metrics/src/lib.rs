@@ -108,18 +108,9 @@ impl Default for EvalOptions {
     }
 }
 
-/// Precision, recall and F-score at one tolerance (percentages 0–100).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ToleranceScore {
-    /// τ, mm.
-    pub tolerance_mm: f64,
-    /// % of reconstructed points within τ of the mesh.
-    pub precision_pct: f64,
-    /// % of ground-truth surface samples within τ of the nearest reconstructed point.
-    pub recall_pct: f64,
-    /// 2PR/(P+R); 0 when P = R = 0.
-    pub fscore_pct: f64,
-}
+/// Precision, recall and F-score at one tolerance (percentages 0–100): the results format's
+/// own type, filled in directly.
+pub use aquamvs_results::ToleranceScore;
 
 /// The result of [`evaluate`]. Distances in mm, percentages 0–100, never NaN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,16 +17,7 @@ impl AccuracyReport {
             accurate_completeness_pct: self.accurate_completeness_pct,
             plane_fit_rmse_mm: self.plane_fit_rmse_mm.filter(|_| planar_truth),
             plane_fit_max_error_mm: self.plane_fit_max_error_mm.filter(|_| planar_truth),
-            by_tolerance: self
-                .by_tolerance
-                .iter()
-                .map(|t| aquamvs_results::ToleranceScore {
-                    tolerance_mm: t.tolerance_mm,
-                    precision_pct: t.precision_pct,
-                    recall_pct: t.recall_pct,
-                    fscore_pct: t.fscore_pct,
-                })
-                .collect(),
+            by_tolerance: self.by_tolerance.clone(),
         }
     }
 }

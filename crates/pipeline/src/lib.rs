@@ -60,8 +60,8 @@ pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, vox
 pub use observe::{Observer, Profiled, Progress, StageKind};
 pub use options::{DepthOptions, ReconstructOptions};
 pub use reconstruct::{
-    Backend, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange, ring_cameras,
-    valid_fraction,
+    Backend, Counts, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange,
+    ring_cameras, valid_fraction,
 };
 pub use sparse::{
     DepthRange, Keypoint, KeypointOptions, SparseOptions, SparsePoint, SparseResult, Triangulation,

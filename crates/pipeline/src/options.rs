@@ -7,6 +7,11 @@ use serde::Serialize;
 
 use crate::{FusionOptions, PipelineError, SparseOptions, SurfaceOptions};
 
+/// Smallest surface cell accepted, metres (0.1 mm: a 0.5 m scene is then 5000 cells a side).
+pub const MIN_CELL: f64 = 1e-4;
+/// Largest surface cell accepted, metres.
+pub const MAX_CELL: f64 = 1.0;
+
 /// Options of the depth stage: the sweep's settings, passed down unchanged, and how many
 /// sources each reference view is swept against.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -80,9 +85,11 @@ impl ReconstructOptions {
             ));
         }
         let cell = self.surface.cell_size;
-        if !(cell.is_finite() && cell > 0.0) {
+        if !(MIN_CELL..=MAX_CELL).contains(&cell) {
             return Err(PipelineError::Input(format!(
-                "surface cell size must be a positive length in metres, got {cell}"
+                "surface cell size {cell} m is outside {MIN_CELL}..={MAX_CELL} m (a finer grid \
+                 would not fit in memory over a scene, a coarser one has a few cells for a whole \
+                 scene)"
             )));
         }
         if let Some((z0, z1)) = self.fallback_z
@@ -172,5 +179,52 @@ impl ReconstructOptions {
         );
         fitted.references = Some(references);
         Ok((fitted, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_options_are_refused_before_any_work() {
+        let ok = ReconstructOptions::default();
+        ok.validate().unwrap();
+        type Edit = fn(&mut ReconstructOptions);
+        let cases: [(&str, Edit); 9] = [
+            ("cell", |o| o.surface.cell_size = 0.0),
+            ("cell", |o| o.surface.cell_size = f64::NAN),
+            ("cell", |o| o.surface.cell_size = 1e-7),
+            ("cell", |o| o.surface.cell_size = 1000.0),
+            ("sweep settings", |o| o.depth.sweep.window = 4),
+            ("sweep settings", |o| o.depth.sweep.depths = 100_000_000),
+            ("at least one source", |o| o.depth.sources = 0),
+            ("scene extent", |o| o.fallback_z = Some((1.2, 1.1))),
+            ("fill", |o| o.undistort_fill = 2.0),
+        ];
+        for (want, edit) in cases {
+            let mut o = ReconstructOptions::default();
+            edit(&mut o);
+            let e = o.validate().unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn fitting_to_a_small_rig_lowers_counts_and_says_so() {
+        let mut rig = Rig::reference(64, 48).unwrap();
+        rig.cameras.truncate(3);
+        let (fitted, warnings) = ReconstructOptions::default().fit(&rig).unwrap();
+        assert_eq!(fitted.depth.sources, 2);
+        assert_eq!(fitted.sparse.min_views, 3);
+        assert_eq!(fitted.references.as_deref(), Some(&[0, 1, 2][..]));
+        assert_eq!(fitted.fusion.min_agreeing_views, 2);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("depth sources per view"))
+        );
+        rig.cameras.truncate(1);
+        assert!(ReconstructOptions::default().fit(&rig).is_err());
     }
 }

@@ -129,6 +129,61 @@ pub struct Reconstruction {
     pub warnings: Vec<String>,
 }
 
+/// What each stage produced, counted: shows that every stage did its real work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Views through stage 1.
+    pub views_undistorted: usize,
+    /// Keypoints over all reference views.
+    pub keypoints: usize,
+    /// Accepted matches over all (reference, source) pairs.
+    pub matches: usize,
+    /// Triangulated sparse points.
+    pub sparse_points: usize,
+    /// Reference views whose range came from the sparse points.
+    pub ranges_from_sparse_points: usize,
+    /// Reference views whose range came from the scene's stated extent.
+    pub ranges_from_scene_extent: usize,
+    /// Depth maps.
+    pub depth_maps: usize,
+    /// Pixels with a valid depth over all depth maps.
+    pub valid_depth_pixels: usize,
+    /// Consistent points before voxel downsampling.
+    pub consistent_points: usize,
+    /// Points of the fused cloud.
+    pub fused_points: usize,
+    /// Surface vertices.
+    pub mesh_vertices: usize,
+    /// Surface triangles.
+    pub mesh_faces: usize,
+}
+
+impl Reconstruction {
+    /// What each stage produced.
+    pub fn counts(&self) -> Counts {
+        let ranges = |s| self.ranges.iter().filter(|v| v.source == s).count();
+        Counts {
+            views_undistorted: self.images.len(),
+            keypoints: self.sparse.stats.iter().map(|s| s.keypoints).sum(),
+            matches: self
+                .sparse
+                .stats
+                .iter()
+                .flat_map(|s| s.matches.iter().map(|m| m.1))
+                .sum(),
+            sparse_points: self.sparse.points.len(),
+            ranges_from_sparse_points: ranges(RangeSource::Sparse),
+            ranges_from_scene_extent: ranges(RangeSource::SceneExtent),
+            depth_maps: self.depth_maps.len(),
+            valid_depth_pixels: self.depth_maps.iter().map(DepthMap::valid_count).sum(),
+            consistent_points: self.cloud.consistent,
+            fused_points: self.cloud.points.len(),
+            mesh_vertices: self.surface.vertices.len(),
+            mesh_faces: self.surface.faces.len(),
+        }
+    }
+}
+
 /// Ring cameras: every camera not directly above the patch centre (horizontal distance of
 /// its centre from the Z axis > 1 mm), i.e. all but `center` in the reference rig.
 pub fn ring_cameras(rig: &Rig) -> Vec<usize> {

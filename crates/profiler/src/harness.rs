@@ -87,6 +87,37 @@ pub fn interleaved<T, E>(
     Ok(Interleaved { seconds, warmup })
 }
 
+/// Progress of a fixed number of similar steps, with an estimate of the time left (the mean
+/// time per step so far times the steps left).
+#[derive(Debug)]
+pub struct Eta {
+    start: Instant,
+    total: usize,
+    done: usize,
+}
+
+impl Eta {
+    /// `total` steps, the clock starting now.
+    pub fn new(total: usize) -> Self {
+        Self {
+            start: Instant::now(),
+            total,
+            done: 0,
+        }
+    }
+
+    /// Counts one step done: `2/4 reconstructions done, about 50 s left`.
+    pub fn step(&mut self, what: &str) -> String {
+        self.done += 1;
+        let per = self.start.elapsed().as_secs_f64() / self.done as f64;
+        let left = per * (self.total.saturating_sub(self.done)) as f64;
+        format!(
+            "{}/{} {what} done, about {left:.0} s left",
+            self.done, self.total
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +146,13 @@ mod tests {
         let s = r.summary(1);
         assert_eq!(s.runs, 2);
         assert!(s.min <= s.median && s.median <= s.max);
+    }
+
+    #[test]
+    fn eta_counts_steps() {
+        let mut eta = Eta::new(2);
+        assert!(eta.step("runs").starts_with("1/2 runs done, about "));
+        assert_eq!(eta.step("runs"), "2/2 runs done, about 0 s left");
     }
 
     #[test]

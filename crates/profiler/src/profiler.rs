@@ -85,6 +85,8 @@ pub(crate) struct ScopeRecord {
     pub status: Option<ScopeStatus>,
     /// Bytes tracked while this scope was the innermost open one.
     pub alloc_bytes_self: u64,
+    /// Process peak resident memory (VmHWM) when the scope began and ended.
+    pub peak_rss_begin_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
     /// Device allocator total at begin (memory sampling on).
     pub mem_begin: Option<u64>,
@@ -289,6 +291,8 @@ impl Profiler {
         if gpu_timed && let Some(t) = &mut self.timer {
             t.write(SlotOwner::ScopeBegin(index), false);
         }
+        // Read before the clock starts: not charged to the scope.
+        let peak_rss_begin_bytes = peak_resident_bytes();
         let mut cpu_start_ns = self.now_ns();
         let mem_begin = self.sample_memory(cpu_start_ns);
         if mem_begin.is_some() {
@@ -305,6 +309,7 @@ impl Profiler {
             gpu_end: None,
             status: None,
             alloc_bytes_self: 0,
+            peak_rss_begin_bytes,
             peak_rss_bytes: None,
             mem_begin,
             gpu_timed,
@@ -567,6 +572,7 @@ impl Profiler {
                         .unwrap_or(ScopeStatus::Error("never ended".into()))
                         .to_string(),
                     alloc_bytes: r.alloc_bytes_self,
+                    peak_rss_begin_bytes: r.peak_rss_begin_bytes,
                     peak_rss_bytes: r.peak_rss_bytes,
                     gpu_memory_begin_bytes: r.mem_begin,
                     gpu_memory_peak_bytes: r.mem_begin.map(|b| {

@@ -53,6 +53,9 @@ pub struct ScopeEvent {
     pub status: String,
     /// Bytes allocated while this call was the innermost open scope.
     pub alloc_bytes: u64,
+    /// Process peak resident memory (VmHWM) when the call began; `null` off Linux.
+    #[serde(default)]
+    pub peak_rss_begin_bytes: Option<u64>,
     /// Process peak resident memory (VmHWM) when the call ended; `null` off Linux.
     pub peak_rss_bytes: Option<u64>,
     /// Device allocator total when the call began (`null` unless
@@ -147,21 +150,19 @@ pub struct StageStats {
     pub depth: u32,
     /// Process peak resident memory (VmHWM) when the last call ended, in MiB; `null` off Linux.
     pub peak_rss_mb: Option<f64>,
+    /// **Host memory**: how much the process's peak resident memory (VmHWM) rose during the
+    /// stage's calls, summed, MiB — the host memory the stage needed beyond what the process
+    /// had already used (0 when it fit in memory used before). `null` off Linux.
+    #[serde(default)]
+    pub host_peak_rss_growth_mb: Option<f64>,
     /// The caller's timestamped passes inside the stage, if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passes: Vec<PassStats>,
 }
 
-/// One line of the bottleneck list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Bottleneck {
-    /// Stage name.
-    pub name: String,
-    /// The stage's `total_time_ms`.
-    pub time_ms: f64,
-    /// The stage's `memory_mb`.
-    pub memory_mb: f64,
-}
+/// One line of the bottleneck list (the results format's own type: name, the stage's
+/// `total_time_ms`, its `memory_mb`).
+pub use aquamvs_results::Bottleneck;
 
 /// What [`crate::Profiler::finish`] returns. Serialises to the JSON the `profile` task
 /// writes; `stages` is an object keyed by stage name **in the order the stages first began**.
@@ -326,6 +327,7 @@ fn aggregate(events: &[ScopeEvent], passes: &[PassEvent]) -> Vec<StageStats> {
                     parent: e.parent.and_then(|p| events.get(p)).map(|p| p.name.clone()),
                     depth: e.depth,
                     peak_rss_mb: None,
+                    host_peak_rss_growth_mb: None,
                     passes: Vec::new(),
                 });
                 errors.push(0);
@@ -360,6 +362,10 @@ fn aggregate(events: &[ScopeEvent], passes: &[PassEvent]) -> Vec<StageStats> {
         }
         if let Some(b) = e.peak_rss_bytes {
             s.peak_rss_mb = Some(b as f64 / BYTES_PER_MB);
+        }
+        if let (Some(b), Some(e)) = (e.peak_rss_begin_bytes, e.peak_rss_bytes) {
+            let growth = e.saturating_sub(b) as f64 / BYTES_PER_MB;
+            *s.host_peak_rss_growth_mb.get_or_insert(0.0) += growth;
         }
     }
     for (s, &errs) in stages.iter_mut().zip(&errors) {
@@ -446,6 +452,7 @@ mod tests {
             gpu_time_ms: gpu,
             status: "ok".into(),
             alloc_bytes: 0,
+            peak_rss_begin_bytes: None,
             peak_rss_bytes: None,
             gpu_memory_begin_bytes: None,
             gpu_memory_peak_bytes: None,

@@ -33,6 +33,7 @@ impl ProfileReport {
                         total_time_ms: s.total_time_ms,
                         self_time_ms: Some(s.self_time_ms),
                         memory_mb: s.memory_mb,
+                        host_peak_rss_growth_mb: s.host_peak_rss_growth_mb,
                         status: s.status.clone(),
                     }
                 }
@@ -42,6 +43,7 @@ impl ProfileReport {
                     total_time_ms: 0.0,
                     self_time_ms: None,
                     memory_mb: 0.0,
+                    host_peak_rss_growth_mb: None,
                     status: format!(
                         "not run ({} failed)",
                         failed_at.unwrap_or("an earlier stage")
@@ -51,19 +53,6 @@ impl ProfileReport {
             rows.push((name.to_owned(), row));
         }
         OrderedMap(rows)
-    }
-
-    /// The results format's top `n` bottlenecks: [`Self::top_bottlenecks`] (top-level stages
-    /// by total time, longest first), copied.
-    pub fn bottlenecks(&self, n: usize) -> Vec<aquamvs_results::Bottleneck> {
-        self.top_bottlenecks(n)
-            .into_iter()
-            .map(|b| aquamvs_results::Bottleneck {
-                name: b.name,
-                time_ms: b.time_ms,
-                memory_mb: b.memory_mb,
-            })
-            .collect()
     }
 }
 
@@ -114,23 +103,5 @@ mod tests {
             aquamvs_results::TimingSource::from(report.timing_source),
             aquamvs_results::TimingSource::CpuOnly
         );
-    }
-
-    #[test]
-    fn bottlenecks_are_the_profilers_top_stages() {
-        let mut prof = Profiler::cpu_only();
-        for name in ["a", "b", "c"] {
-            let _ = prof.scope_cpu(name, |_| Ok::<_, String>(()));
-        }
-        let report = prof.finish();
-        let ours = report.bottlenecks(2);
-        let theirs = report.top_bottlenecks(2);
-        assert_eq!(ours.len(), 2);
-        for (o, t) in ours.iter().zip(&theirs) {
-            assert_eq!(
-                (&o.name, o.time_ms, o.memory_mb),
-                (&t.name, t.time_ms, t.memory_mb)
-            );
-        }
     }
 }

@@ -192,3 +192,24 @@ fn chrome_trace_is_valid_json_with_cpu_events() {
     assert!(ct >= pt && ct + cd <= pt + pd);
     assert_eq!(v["otherData"]["timing_source"], "cpu-only");
 }
+
+/// Host memory per stage is the rise of the process's peak resident memory during the stage:
+/// a stage that touches 64 MiB more than the process ever held shows (about) that much; a
+/// stage that allocates nothing shows (about) nothing. Linux only (`/proc/self/status`).
+#[test]
+fn host_memory_is_the_peak_rss_growth_of_each_stage() {
+    if aquamvs_profiler::peak_resident_bytes().is_none() {
+        return;
+    }
+    let mut prof = Profiler::cpu_only();
+    prof.span_cpu("idle", |_| std::hint::black_box(1 + 1));
+    let touched = prof.span_cpu("allocate", |_| {
+        let v = vec![1u8; 64 << 20];
+        std::hint::black_box(v.iter().step_by(4096).map(|&b| b as u64).sum::<u64>())
+    });
+    assert_eq!(touched, 16384);
+    let r = prof.finish();
+    let grew = |name: &str| r.stage(name).unwrap().host_peak_rss_growth_mb.unwrap();
+    assert!(grew("allocate") > 48.0, "{}", grew("allocate"));
+    assert!(grew("idle") < 4.0, "{}", grew("idle"));
+}

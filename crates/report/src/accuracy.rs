@@ -11,7 +11,24 @@ fn opt(v: Option<f64>, what: &str) -> String {
 
 /// The readable report of `cargo xtask evaluate`: a summary line naming the point cloud and
 /// the mesh, the metrics, the scores by tolerance.
-pub fn tables(r: &AccuracyReport, points: &str, mesh: &str) -> String {
+///
+/// `planar_truth`: whether the ground truth is a plane. Only then is the plane fit of the
+/// points an accuracy figure (`plane_fit_*`); otherwise the same numbers are labelled as the
+/// points' own flatness, with a note.
+pub fn tables(r: &AccuracyReport, points: &str, mesh: &str, planar_truth: bool) -> String {
+    let (rmse, max, normal) = if planar_truth {
+        (
+            "plane_fit_rmse_mm",
+            "plane_fit_max_error_mm",
+            "plane normal",
+        )
+    } else {
+        (
+            "points_own_flatness_rmse_mm",
+            "points_own_flatness_max_mm",
+            "points' own plane normal",
+        )
+    };
     let mut out = format!(
         "{} vs {}\n{} points evaluated ({} given, {} dropped as NaN/inf, {} outside the bounds); \
          mesh {} triangles, {:.1} mm² evaluated{}\n",
@@ -59,18 +76,10 @@ pub fn tables(r: &AccuracyReport, points: &str, mesh: &str) -> String {
         format!("{:.4}", r.accurate_completeness_pct),
         "%",
     );
+    row(rmse, opt(r.plane_fit_rmse_mm, "plane undefined"), "mm");
+    row(max, opt(r.plane_fit_max_error_mm, "plane undefined"), "mm");
     row(
-        "plane_fit_rmse_mm",
-        opt(r.plane_fit_rmse_mm, "plane undefined"),
-        "mm",
-    );
-    row(
-        "plane_fit_max_error_mm",
-        opt(r.plane_fit_max_error_mm, "plane undefined"),
-        "mm",
-    );
-    row(
-        "plane normal",
+        normal,
         r.plane_normal.map_or("n/a".into(), |n| {
             format!("({:.4}, {:.4}, {:.4})", n[0], n[1], n[2])
         }),
@@ -120,6 +129,12 @@ pub fn tables(r: &AccuracyReport, points: &str, mesh: &str) -> String {
         r.gt_sample_seed,
         aquamvs_metrics::WITHIN_SLACK_MM
     ));
+    if !planar_truth {
+        out.push_str(
+            "the ground truth is not planar: points_own_flatness_* is the spread of the points \
+             about their own best-fit plane, not an accuracy figure\n",
+        );
+    }
     out
 }
 
@@ -142,7 +157,7 @@ mod tests {
             [0.07, 0.01, 0.999],
         ];
         let r = evaluate(&pts, &v, &f, &EvalOptions::default()).unwrap();
-        let t = super::tables(&r, "p.ply", "m.ply");
+        let t = super::tables(&r, "p.ply", "m.ply", true);
         for k in [
             "p.ply vs m.ply",
             "mean_error_mm",
@@ -159,5 +174,8 @@ mod tests {
             assert!(t.contains(k), "{k} missing from\n{t}");
         }
         assert!(!t.replace("NaN/inf", "").contains("NaN"), "{t}");
+        let curved = super::tables(&r, "p.ply", "m.ply", false);
+        assert!(!curved.contains("plane_fit_rmse_mm"), "{curved}");
+        assert!(curved.contains("points_own_flatness_rmse_mm"), "{curved}");
     }
 }

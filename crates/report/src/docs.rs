@@ -9,7 +9,8 @@
 //! regions, the marker lines included, is kept as it is**, and rewriting with the same content
 //! is a no-op (idempotent). The new body is always `"\n" + content + "\n\n"` (a blank line after
 //! the begin marker and before the end marker, which reStructuredText needs to end the comment
-//! and the block before it).
+//! and the block before it), **with the page's own line ending**: a CRLF page gets `\r\n`
+//! throughout.
 //!
 //! The file must hold exactly the expected regions, each once, in the expected order; anything
 //! else is a [`DocsError`] and no text is produced. [`set_frontmatter`] does the same for the
@@ -280,7 +281,7 @@ pub fn check_regions(
     Ok(regions)
 }
 
-/// The body written between the markers for `content`.
+/// The body written between the markers for `content` (`\n` line endings).
 pub fn region_body(content: &str) -> String {
     let content = content.trim_matches('\n');
     if content.is_empty() {
@@ -290,9 +291,17 @@ pub fn region_body(content: &str) -> String {
     }
 }
 
+/// The line ending a page uses: `"\r\n"` when most of its lines end so, otherwise `"\n"`.
+pub fn line_ending(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf { "\r\n" } else { "\n" }
+}
+
 /// Replaces the body of each region with its content. `replacements` gives every region the
 /// file must hold, **in the order the file must hold them**. Text outside the regions is
-/// returned byte-identical.
+/// returned byte-identical. **The generated text takes the page's line ending**
+/// ([`line_ending`]), so a CRLF page stays CRLF throughout.
 pub fn replace_regions(
     text: &str,
     style: MarkerStyle,
@@ -300,11 +309,17 @@ pub fn replace_regions(
 ) -> Result<String, DocsError> {
     let names: Vec<&str> = replacements.iter().map(|(n, _)| *n).collect();
     let regions = check_regions(text, style, &names)?;
+    let eol = line_ending(text);
     let mut out = String::with_capacity(text.len());
     let mut cursor = 0;
     for (region, (_, content)) in regions.iter().zip(replacements) {
         out.push_str(&text[cursor..region.body.start]);
-        out.push_str(&region_body(content));
+        let body = region_body(&content.replace("\r\n", "\n"));
+        if eol == "\n" {
+            out.push_str(&body);
+        } else {
+            out.push_str(&body.replace('\n', eol));
+        }
         cursor = region.body.end;
     }
     out.push_str(&text[cursor..]);

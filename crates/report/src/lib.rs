@@ -35,6 +35,7 @@
 pub mod accuracy;
 pub mod docs;
 pub mod pages;
+pub mod summary;
 pub mod svg;
 pub mod table;
 pub mod tables;

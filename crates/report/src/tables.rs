@@ -89,7 +89,14 @@ pub fn baseline(bench: &BenchmarkResults) -> Table {
     t
 }
 
-/// "Per-stage timing": CPU, GPU, total, self time and memory of each stage, in file order.
+/// Heading of a stage's `memory_mb`: what it measures.
+pub const GPU_MEMORY_COLUMN: &str = "GPU memory (MB, allocator growth)";
+/// Heading of a stage's `host_peak_rss_growth_mb`: what it measures.
+pub const HOST_MEMORY_COLUMN: &str = "Host memory (MB, peak RSS growth)";
+
+/// "Per-stage timing": CPU, GPU, total and self time, GPU memory (the allocator's growth) and
+/// host memory (the growth of the process's peak RSS, `—` where not recorded) of each stage,
+/// in file order.
 pub fn stages(profile: &ProfileReport) -> Table {
     let mut t = Table::new(
         "Per-stage timing",
@@ -99,7 +106,8 @@ pub fn stages(profile: &ProfileReport) -> Table {
             "GPU (ms)",
             "Total (ms)",
             "Self (ms)",
-            "Memory (MB)",
+            GPU_MEMORY_COLUMN,
+            HOST_MEMORY_COLUMN,
             "Status",
         ],
     );
@@ -111,6 +119,7 @@ pub fn stages(profile: &ProfileReport) -> Table {
             fixed(s.total_time_ms, 1),
             opt_fixed(s.self_time_ms, 1),
             fixed(s.memory_mb, 1),
+            opt_fixed(s.host_peak_rss_growth_mb, 1),
             s.status.clone(),
         ]);
     }
@@ -121,7 +130,7 @@ pub fn stages(profile: &ProfileReport) -> Table {
 pub fn bottlenecks(profile: &ProfileReport) -> Table {
     let mut t = Table::new(
         "Top 3 bottlenecks",
-        &["Rank", "Stage or scope", "Time (ms)", "Memory (MB)"],
+        &["Rank", "Stage or scope", "Time (ms)", GPU_MEMORY_COLUMN],
     );
     for (i, b) in profile.top_bottlenecks.iter().take(3).enumerate() {
         t.push(vec![

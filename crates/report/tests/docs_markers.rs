@@ -56,15 +56,45 @@ fn idempotent() {
 }
 
 #[test]
-fn crlf_text_outside_is_kept() {
+fn crlf_page_stays_crlf_throughout() {
     let text = "a\r\n.. BEGIN GENERATED: a\r\nold\r\n.. END GENERATED: a\r\nb\r\n\
 .. BEGIN GENERATED: b\r\n.. END GENERATED: b\r\n";
-    let new = replace_regions(text, MarkerStyle::Rst, &reps("1", "2")).unwrap();
-    assert!(new.starts_with("a\r\n.. BEGIN GENERATED: a\r\n\n1\n\n.. END GENERATED: a\r\nb\r\n"));
+    let new = replace_regions(text, MarkerStyle::Rst, &reps("1\nline two", "2")).unwrap();
+    assert_eq!(
+        new,
+        "a\r\n.. BEGIN GENERATED: a\r\n\r\n1\r\nline two\r\n\r\n.. END GENERATED: a\r\nb\r\n\
+.. BEGIN GENERATED: b\r\n\r\n2\r\n\r\n.. END GENERATED: b\r\n"
+    );
+    // Not one bare `\n`.
+    assert_eq!(new.matches('\n').count(), new.matches("\r\n").count());
     assert_eq!(
         outside(&new, MarkerStyle::Rst),
         outside(text, MarkerStyle::Rst)
     );
+    // Idempotent, and content already in CRLF is not doubled.
+    assert_eq!(
+        replace_regions(&new, MarkerStyle::Rst, &reps("1\r\nline two", "2")).unwrap(),
+        new
+    );
+    // A Markdown page with frontmatter, as the verification file is patched.
+    let md =
+        "---\r\nstatus: x\r\n---\r\n<!-- BEGIN GENERATED: a -->\r\n<!-- END GENERATED: a -->\r\n";
+    let md = set_frontmatter(md, &[("status", "gaps_found".to_owned())]).unwrap();
+    let md = replace_regions(
+        &md,
+        MarkerStyle::Markdown,
+        &[("a", "| x |\n|---|".to_owned())],
+    )
+    .unwrap();
+    assert_eq!(
+        md.matches('\n').count(),
+        md.matches("\r\n").count(),
+        "{md:?}"
+    );
+    assert!(md.starts_with("---\r\nstatus: gaps_found\r\n---\r\n"));
+    // The page's own ending decides: a mostly-LF page keeps LF.
+    assert_eq!(aquamvs_report::docs::line_ending("a\nb\nc\r\n"), "\n");
+    assert_eq!(aquamvs_report::docs::line_ending("a\r\nb\r\nc\n"), "\r\n");
 }
 
 #[test]

@@ -110,13 +110,50 @@ fn stage_table_keeps_pipeline_order_and_blanks() {
             "300.0",
             "120.0",
             "12.0",
+            "—",
             "ok"
         ]
     );
     let md = t.to_markdown();
-    assert!(md.contains("| depth_estimation | 2000.0 | 1900.0 | 2000.0 | 150.0 | 400.0 | ok |"));
+    assert!(
+        md.contains("| depth_estimation | 2000.0 | 1900.0 | 2000.0 | 150.0 | 400.0 | — | ok |")
+    );
     let term = t.to_terminal();
     assert!(term.contains("depth_estimation") && term.contains('┌'));
+}
+
+/// Each memory column says what it measures, in every rendering; host memory is shown where
+/// the profile recorded it.
+#[test]
+fn memory_columns_say_what_they_measure() {
+    let (mut p, _, _) = inputs();
+    p.stages.0[1].1.host_peak_rss_growth_mb = Some(110.0);
+    let t = tables::stages(&p);
+    assert_eq!(t.header[5], "GPU memory (MB, allocator growth)");
+    assert_eq!(t.header[6], "Host memory (MB, peak RSS growth)");
+    assert_eq!(t.rows[1][5..7], ["12.0", "110.0"]);
+    for rendering in [t.to_rst(), t.to_markdown()] {
+        assert!(
+            rendering.contains("GPU memory (MB, allocator growth)"),
+            "{rendering}"
+        );
+        assert!(
+            rendering.contains("Host memory (MB, peak RSS growth)"),
+            "{rendering}"
+        );
+    }
+    // The terminal may wrap a heading between words.
+    let terminal = t.to_terminal();
+    for words in [
+        "GPU memory (MB,",
+        "allocator growth)",
+        "Host memory (MB,",
+        "peak RSS growth)",
+    ] {
+        assert!(terminal.contains(words), "{terminal}");
+    }
+    let b = tables::bottlenecks(&p);
+    assert_eq!(b.header[3], "GPU memory (MB, allocator growth)");
 }
 
 #[test]

@@ -2,9 +2,11 @@
 //! their accuracy, sweep throughput, the declared regression check, the depth-error map.
 
 use std::fmt;
+use std::path::Component;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{Fields, MAX_ERROR_MM, MAX_RATE, MAX_SECONDS, slack};
 use crate::common::{Machine, OrderedMap, check_common};
 use crate::json::{invalid, parse, to_pretty};
 use crate::{BENCHMARK_RESULTS_FILE, ResultsError};
@@ -13,7 +15,7 @@ use crate::{BENCHMARK_RESULTS_FILE, ResultsError};
 pub const PLAN_TOLERANCE_MM: f64 = 5.0;
 
 /// One point in the distance-to-tolerance table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ToleranceScore {
     /// Tolerance τ, mm.
     pub tolerance_mm: f64,
@@ -235,17 +237,101 @@ impl BenchmarkResults {
         Ok(results)
     }
 
-    /// Checks what the docs rely on beyond the types.
+    /// Checks what the docs rely on beyond the types: every physical value finite and in its
+    /// range (times, errors and memory non-negative, percentages 0–100, rates positive), the
+    /// parts consistent with the whole (stage times within the runtime, F-scores from their
+    /// precision and recall), each row once. An error names the field, e.g.
+    /// `measured[0].runtime_s`.
     pub fn validate(&self) -> Result<(), ResultsError> {
         let what = BENCHMARK_RESULTS_FILE;
         check_common(what, &self.generated_at, &self.machine)?;
-        if self.simulated.iter().any(|r| r.name.trim().is_empty()) {
-            return Err(invalid(what, "a simulated row has an empty name"));
+        let f = Fields::new(what);
+        for (i, r) in self.simulated.iter().enumerate() {
+            r.check(&f, &format!("simulated[{i}]"))?;
+            let twin = self.simulated[..i]
+                .iter()
+                .any(|o| o.name == r.name && o.scene == r.scene);
+            if twin {
+                return Err(f.error(
+                    &format!("simulated[{i}]"),
+                    "repeats an earlier row's name and scene",
+                ));
+            }
         }
-        if let Some(map) = &self.depth_error_map
-            && map.file.trim().is_empty()
-        {
-            return Err(invalid(what, "depth_error_map.file is empty"));
+        for (i, r) in self.measured.iter().enumerate() {
+            r.check(&f, &format!("measured[{i}]"))?;
+            let twin = self.measured[..i]
+                .iter()
+                .any(|o| o.scene == r.scene && o.method == r.method);
+            if twin {
+                return Err(f.error(
+                    &format!("measured[{i}]"),
+                    "repeats an earlier row's scene and method",
+                ));
+            }
+        }
+        for (i, r) in self.sweep_throughput.iter().enumerate() {
+            let at = format!("sweep_throughput[{i}]");
+            f.named(&format!("{at}.workload"), &r.workload)?;
+            f.named(&format!("{at}.backend"), &r.backend)?;
+            f.count(&format!("{at}.batch"), r.batch.into())?;
+            f.positive(
+                &format!("{at}.samples_per_s"),
+                r.samples_per_s,
+                MAX_RATE,
+                "",
+            )?;
+            f.positive(
+                &format!("{at}.median_ms"),
+                r.median_ms,
+                MAX_SECONDS * 1e3,
+                " ms",
+            )?;
+            let twin = self.sweep_throughput[..i]
+                .iter()
+                .any(|o| o.workload == r.workload && o.backend == r.backend && o.batch == r.batch);
+            if twin {
+                return Err(f.error(&at, "repeats an earlier row's workload, backend and batch"));
+            }
+        }
+        if let Some(check) = &self.regression_check {
+            let t = &check.thresholds;
+            for (name, v) in [
+                ("accuracy_pct", t.accuracy_pct),
+                ("completeness_pct", t.completeness_pct),
+                ("time_pct", t.time_pct),
+            ] {
+                f.within(
+                    &format!("regression_check.thresholds.{name}"),
+                    v,
+                    0.0,
+                    1e6,
+                    " %",
+                )?;
+            }
+        }
+        if let Some(map) = &self.depth_error_map {
+            f.named("depth_error_map.file", &map.file)?;
+            let file = std::path::Path::new(&map.file);
+            let inside = file
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            let known = matches!(
+                file.extension().and_then(|e| e.to_str()),
+                Some("json" | "npy")
+            );
+            if !inside || !known {
+                return Err(f.error(
+                    "depth_error_map.file",
+                    format!(
+                        "`{}` must be a path inside the results folder ending in .json or .npy",
+                        map.file
+                    ),
+                ));
+            }
+            if let Some(limit) = map.color_limit_mm {
+                f.positive("depth_error_map.color_limit_mm", limit, MAX_ERROR_MM, " mm")?;
+            }
         }
         Ok(())
     }
@@ -260,6 +346,24 @@ impl ErrorMap {
     /// Parses and validates an error-map JSON file.
     pub fn from_json(what: &str, json: &str) -> Result<Self, ResultsError> {
         let map: Self = parse(what, json)?;
+        map.validate(what)?;
+        Ok(map)
+    }
+
+    /// The map of a float image (`height` rows of `width`, row-major), non-finite values
+    /// (NaN: no estimate) as `None`; validated like [`ErrorMap::from_json`].
+    pub fn from_f32(
+        what: &str,
+        width: usize,
+        height: usize,
+        data: &[f32],
+    ) -> Result<Self, ResultsError> {
+        let side = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let map = Self {
+            width: side(width),
+            height: side(height),
+            values: data.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+        };
         map.validate(what)?;
         Ok(map)
     }
@@ -288,5 +392,139 @@ impl ErrorMap {
             ));
         }
         Ok(())
+    }
+}
+
+/// How far a stored F-score may be from 2PR/(P+R) of its stored precision and recall,
+/// percentage points (the producer may round each to 0.1).
+const FSCORE_SLACK_PCT: f64 = 0.1;
+
+impl Accuracy {
+    /// Checks the distances, percentages and F-scores; `at` names the block in errors.
+    fn check(&self, f: &Fields, at: &str) -> Result<(), ResultsError> {
+        f.error_mm(&format!("{at}.mean_error_mm"), self.mean_error_mm)?;
+        f.error_mm(&format!("{at}.median_error_mm"), self.median_error_mm)?;
+        f.error_mm(&format!("{at}.std_error_mm"), self.std_error_mm)?;
+        // Points per mm² × 100: a density, not bounded by 100.
+        f.within(
+            &format!("{at}.raw_completeness_pct"),
+            self.raw_completeness_pct,
+            0.0,
+            1e9,
+            "",
+        )?;
+        f.percent(
+            &format!("{at}.accurate_completeness_pct"),
+            self.accurate_completeness_pct,
+        )?;
+        if let Some(v) = self.plane_fit_rmse_mm {
+            f.error_mm(&format!("{at}.plane_fit_rmse_mm"), v)?;
+        }
+        if let Some(v) = self.plane_fit_max_error_mm {
+            f.error_mm(&format!("{at}.plane_fit_max_error_mm"), v)?;
+        }
+        if let (Some(rmse), Some(max)) = (self.plane_fit_rmse_mm, self.plane_fit_max_error_mm)
+            && rmse > max + slack(max)
+        {
+            return Err(f.error(
+                &format!("{at}.plane_fit_rmse_mm"),
+                format!("= {rmse} exceeds plane_fit_max_error_mm = {max} (an RMS cannot exceed the largest value)"),
+            ));
+        }
+        for (i, t) in self.by_tolerance.iter().enumerate() {
+            let at = format!("{at}.by_tolerance[{i}]");
+            f.positive(
+                &format!("{at}.tolerance_mm"),
+                t.tolerance_mm,
+                MAX_ERROR_MM,
+                " mm",
+            )?;
+            f.percent(&format!("{at}.precision_pct"), t.precision_pct)?;
+            f.percent(&format!("{at}.recall_pct"), t.recall_pct)?;
+            f.percent(&format!("{at}.fscore_pct"), t.fscore_pct)?;
+            let (p, r) = (t.precision_pct, t.recall_pct);
+            let harmonic = if p + r > 0.0 {
+                2.0 * p * r / (p + r)
+            } else {
+                0.0
+            };
+            if (t.fscore_pct - harmonic).abs() > FSCORE_SLACK_PCT {
+                return Err(f.error(
+                    &format!("{at}.fscore_pct"),
+                    format!(
+                        "= {} disagrees with 2PR/(P+R) = {harmonic:.3} of its precision and recall",
+                        t.fscore_pct
+                    ),
+                ));
+            }
+            if self.by_tolerance[..i]
+                .iter()
+                .any(|o| (o.tolerance_mm - t.tolerance_mm).abs() < 1e-9)
+            {
+                return Err(f.error(
+                    &format!("{at}.tolerance_mm"),
+                    "repeats an earlier tolerance",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SimulatedRow {
+    fn check(&self, f: &Fields, at: &str) -> Result<(), ResultsError> {
+        f.named(&format!("{at}.name"), &self.name)?;
+        f.named(&format!("{at}.scene"), &self.scene)?;
+        f.error_mm(&format!("{at}.noise_sigma_mm"), self.noise_sigma_mm)?;
+        f.within(
+            &format!("{at}.drop_fraction"),
+            self.drop_fraction,
+            0.0,
+            1.0,
+            "",
+        )?;
+        if let Some(samples) = self.mesh_samples
+            && self.n_points > samples
+        {
+            return Err(f.error(
+                &format!("{at}.n_points"),
+                format!(
+                    "= {} exceeds mesh_samples = {samples} (points are kept samples)",
+                    self.n_points
+                ),
+            ));
+        }
+        self.accuracy.check(f, &format!("{at}.accuracy"))
+    }
+}
+
+impl MeasuredRow {
+    fn check(&self, f: &Fields, at: &str) -> Result<(), ResultsError> {
+        f.named(&format!("{at}.scene"), &self.scene)?;
+        f.named(&format!("{at}.backend"), &self.backend)?;
+        f.named(&format!("{at}.adapter"), &self.adapter)?;
+        for (name, v) in [
+            ("width", self.width),
+            ("height", self.height),
+            ("depths", self.depths),
+            ("window", self.window),
+            ("batch", self.batch),
+        ] {
+            f.count(&format!("{at}.{name}"), v.into())?;
+        }
+        f.seconds(&format!("{at}.runtime_s"), self.runtime_s)?;
+        let mut sum = 0.0;
+        for (stage, secs) in self.stage_times_s.iter() {
+            f.seconds(&format!("{at}.stage_times_s.{stage}"), *secs)?;
+            sum += secs;
+        }
+        // The stages run one after another inside the timed reconstruction.
+        if sum > self.runtime_s * 1.01 + 1e-3 {
+            return Err(f.error(
+                &format!("{at}.stage_times_s"),
+                format!("sum to {sum} s, more than runtime_s = {} s", self.runtime_s),
+            ));
+        }
+        self.accuracy.check(f, &format!("{at}.accuracy"))
     }
 }

@@ -8,6 +8,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ResultsError;
+use crate::check::Fields;
 use crate::json::invalid;
 
 /// A JSON object whose keys keep **the order they have in the file** (a stage table reads in
@@ -163,20 +164,66 @@ pub(crate) fn check_common(
             ),
         ));
     }
-    if machine.cores == 0 || !(machine.memory_gb > 0.0) {
-        return Err(invalid(
-            what,
-            "machine.cores and machine.memory_gb must be positive",
-        ));
-    }
-    for (field, value) in [
-        ("cpu_model", &machine.cpu_model),
-        ("adapter", &machine.adapter),
-        ("backend", &machine.backend),
-    ] {
-        if value.trim().is_empty() {
-            return Err(invalid(what, format!("machine.{field} is empty")));
+    let f = Fields::new(what);
+    f.count("machine.cores", machine.cores.into())?;
+    f.positive("machine.memory_gb", machine.memory_gb, 1e6, " GB")?;
+    f.named("machine.cpu_model", &machine.cpu_model)?;
+    f.named("machine.adapter", &machine.adapter)?;
+    f.named("machine.backend", &machine.backend)
+}
+
+impl Workload {
+    /// Checks every size is at least 1; `field` names the workload in errors.
+    pub(crate) fn check(&self, f: &Fields, field: &str) -> Result<(), ResultsError> {
+        for (name, value) in [
+            ("width", self.width),
+            ("height", self.height),
+            ("cameras", self.cameras),
+            ("depths", self.depths),
+        ] {
+            f.count(&format!("{field}.{name}"), value.into())?;
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// A UTC RFC 3339 timestamp with whole seconds (`2026-11-28T13:40:00Z`), the form of every
+/// `generated_at`, for `secs` seconds after the Unix epoch.
+pub fn utc_timestamp(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    #[test]
+    fn civil_dates_and_timestamps() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_785), (2026, 11, 28));
+        assert_eq!(super::civil_from_days(11_016), (2000, 2, 29));
+        let t = super::utc_timestamp(20_785 * 86_400 + 13 * 3600 + 40 * 60 + 5);
+        assert_eq!(t, "2026-11-28T13:40:05Z");
+        assert!(super::is_utc_timestamp(&t));
+    }
 }

@@ -10,18 +10,18 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     what: &str,
     json: &str,
 ) -> Result<T, ResultsError> {
-    serde_json::from_str(json).map_err(|source| {
-        // serde_json names a missing field but not the field holding a wrong value: name the
-        // last key before the error position.
-        let near = match source.classify() {
-            serde_json::error::Category::Data => {
-                last_key_before(json, source.line(), source.column())
+    serde_json::from_str(json).map_err(|error| {
+        // serde_json names a missing field but not the field holding a wrong value (or a
+        // number out of range, like 1e400): name the last key before the error position.
+        let near = match error.classify() {
+            serde_json::error::Category::Data | serde_json::error::Category::Syntax => {
+                last_key_before(json, error.line(), error.column())
             }
             _ => None,
         };
         ResultsError::Json {
             what: near.map_or_else(|| what.to_owned(), |key| format!("{what} (at `{key}`)")),
-            source,
+            error,
         }
     })
 }

@@ -21,7 +21,13 @@
 //! ignored (producers may add more); optional fields carry `#[serde(default)]`; a missing
 //! required field, a wrong type or an unknown enum value is one clear error naming the file's
 //! field. JSON cannot hold NaN: a nullable number is an `Option`, and a required one is finite
-//! by construction.
+//! by construction. **What JSON can hold but physics cannot is refused too:** negative or
+//! absurd times, errors and memory, percentages outside 0–100, non-positive rates, batch
+//! timings with `min > median` or `median > max`, stage times summing past the runtime,
+//! F-scores that disagree with their precision and recall, a row given twice.
+//!
+//! **Memory says what it measures:** a stage's `memory_mb` is the GPU allocator's growth;
+//! `host_peak_rss_growth_mb` (optional) is the growth of the process's peak RSS.
 //!
 //! **Units are in the field names** (`_ms`, `_s`, `_mm`, `_pct`, `_mb`, `_gb`); percentages are
 //! 0–100. **`generated_at` is UTC RFC 3339** (`2026-03-01T12:00:00Z`, fractional seconds
@@ -43,6 +49,7 @@
 //! ```
 
 mod bench;
+mod check;
 mod common;
 mod json;
 mod profile;
@@ -52,7 +59,7 @@ pub use bench::{
     Accuracy, BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, PLAN_TOLERANCE_MM,
     RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow, ToleranceScore,
 };
-pub use common::{Machine, OrderedMap, Workload, is_utc_timestamp};
+pub use common::{Machine, OrderedMap, Workload, is_utc_timestamp, utc_timestamp};
 pub use profile::{BatchTiming, Bottleneck, ProfileReport, StageTiming, TimingSource};
 pub use verification::{QuantityCheck, TruthVerdict, Verification};
 
@@ -64,14 +71,14 @@ pub const BENCHMARK_RESULTS_FILE: &str = "benchmark_results.json";
 /// Why a results file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
-    /// A results file is not valid JSON or does not match the format.
-    #[error("{what}: {source}")]
+    /// A results file is not valid JSON or does not match the format. (serde's error is in
+    /// the message, not a `source()`, so an error chain does not print it twice.)
+    #[error("{what}: {error}")]
     Json {
         /// Which file or value (with the field near the error, when known).
         what: String,
         /// What serde said (names the field, line and column).
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A results file parses but breaks a rule the docs rely on.
     #[error("{what}: {message}")]

@@ -214,3 +214,212 @@ fn committed_results_parse() {
         assert_eq!(b.to_json(), json);
     }
 }
+
+/// What JSON can hold but physics cannot: each is refused with the file and the field named.
+#[test]
+fn impossible_values_are_refused_naming_the_field() {
+    use serde_json::json;
+    type Change = Box<dyn Fn(&mut serde_json::Value)>;
+    let bench_cases: Vec<(Change, &str)> = vec![
+        (
+            Box::new(|v| v["measured"][0]["runtime_s"] = json!(-1e9)),
+            "measured[0].runtime_s",
+        ),
+        (
+            Box::new(|v| v["measured"][1]["runtime_s"] = json!(1e300)),
+            "measured[1].runtime_s",
+        ),
+        (
+            Box::new(|v| v["measured"][0]["stage_times_s"]["fusion"] = json!(-0.5)),
+            "measured[0].stage_times_s.fusion",
+        ),
+        (
+            Box::new(|v| v["measured"][0]["stage_times_s"]["fusion"] = json!(50.0)),
+            "more than runtime_s",
+        ),
+        (
+            Box::new(|v| v["measured"][0]["accuracy"]["median_error_mm"] = json!(-1.0)),
+            "measured[0].accuracy.median_error_mm",
+        ),
+        (
+            Box::new(|v| {
+                v["measured"][0]["accuracy"]["by_tolerance"][0]["precision_pct"] = json!(140.0);
+            }),
+            "measured[0].accuracy.by_tolerance[0].precision_pct",
+        ),
+        (
+            Box::new(|v| {
+                v["measured"][0]["accuracy"]["by_tolerance"][0]["fscore_pct"] = json!(50.0);
+            }),
+            "disagrees with 2PR/(P+R)",
+        ),
+        (
+            Box::new(|v| v["measured"][0]["accuracy"]["plane_fit_rmse_mm"] = json!(9.0)),
+            "exceeds plane_fit_max_error_mm",
+        ),
+        (
+            Box::new(|v| v["simulated"][0]["drop_fraction"] = json!(1.5)),
+            "simulated[0].drop_fraction",
+        ),
+        (
+            Box::new(|v| v["simulated"][0]["n_points"] = json!(5000)),
+            "exceeds mesh_samples",
+        ),
+        (
+            Box::new(|v| v["simulated"][0]["noise_sigma_mm"] = json!(-2.0)),
+            "simulated[0].noise_sigma_mm",
+        ),
+        (
+            Box::new(|v| v["sweep_throughput"][0]["samples_per_s"] = json!(0.0)),
+            "sweep_throughput[0].samples_per_s",
+        ),
+        (
+            Box::new(|v| v["sweep_throughput"][1]["median_ms"] = json!(-3.0)),
+            "sweep_throughput[1].median_ms",
+        ),
+        (
+            Box::new(|v| v["measured"][0]["width"] = json!(0)),
+            "measured[0].width",
+        ),
+        (
+            Box::new(|v| v["regression_check"]["thresholds"]["time_pct"] = json!(-10.0)),
+            "thresholds.time_pct",
+        ),
+        (
+            Box::new(|v| {
+                let row = v["measured"][0].clone();
+                v["measured"].as_array_mut().unwrap().push(row);
+            }),
+            "repeats an earlier row",
+        ),
+        (
+            Box::new(|v| v["machine"]["memory_gb"] = json!(-1.0)),
+            "machine.memory_gb",
+        ),
+    ];
+    for (change, needle) in bench_cases {
+        let e = error_text(BenchmarkResults::from_json(&edit(BENCH, change)));
+        assert!(
+            e.contains(BENCHMARK_RESULTS_FILE) && e.contains(needle),
+            "{needle}: {e}"
+        );
+    }
+    let profile_cases: Vec<(Change, &str)> = vec![
+        (
+            Box::new(|v| v["stages"]["fusion"]["total_time_ms"] = json!(-1e9)),
+            "stages.fusion.total_time_ms",
+        ),
+        (
+            Box::new(|v| v["stages"]["fusion"]["self_time_ms"] = json!(900.0)),
+            "exceeds total_time_ms",
+        ),
+        (
+            Box::new(|v| v["stages"]["fusion"]["memory_mb"] = json!(-4.0)),
+            "stages.fusion.memory_mb",
+        ),
+        (
+            Box::new(|v| v["stages"]["fusion"]["host_peak_rss_growth_mb"] = json!(-4.0)),
+            "stages.fusion.host_peak_rss_growth_mb",
+        ),
+        (
+            Box::new(|v| v["stages"]["undistortion"]["gpu_time_ms"] = json!(-1.0)),
+            "stages.undistortion.gpu_time_ms",
+        ),
+        (
+            Box::new(|v| v["top_bottlenecks"][1]["time_ms"] = json!(-5.0)),
+            "top_bottlenecks[1].time_ms",
+        ),
+        (
+            Box::new(|v| v["depth_batching"][2]["median_ms"] = json!(500.0)),
+            "need min <= median <= max",
+        ),
+        (
+            Box::new(|v| v["depth_batching"][2]["min_ms"] = json!(0.0)),
+            "depth_batching[2].min_ms",
+        ),
+        (
+            Box::new(|v| v["depth_batching"][1]["batch_size"] = json!(1)),
+            "repeats an earlier row",
+        ),
+        (
+            Box::new(|v| v["depth_batching"][1]["runs"] = json!(0)),
+            "depth_batching[1].runs",
+        ),
+        (Box::new(|v| v["peak_rss_mb"] = json!(-1.0)), "peak_rss_mb"),
+        (
+            Box::new(|v| v["workload"]["depths"] = json!(0)),
+            "workload.depths",
+        ),
+    ];
+    for (change, needle) in profile_cases {
+        let e = error_text(ProfileReport::from_json(&edit(PROFILE, change)));
+        assert!(
+            e.contains(PROFILE_REPORT_FILE) && e.contains(needle),
+            "{needle}: {e}"
+        );
+    }
+    // JSON has no NaN or infinity: such a number does not even parse.
+    let e = error_text(BenchmarkResults::from_json(&BENCH.replacen(
+        "\"runtime_s\": 12.5",
+        "\"runtime_s\": 1e400",
+        1,
+    )));
+    assert!(e.contains("runtime_s"), "{e}");
+}
+
+/// Host memory per stage is optional: old files parse without it, new ones keep it, and it is
+/// not written when absent.
+#[test]
+fn host_memory_is_optional_and_round_trips() {
+    let p = ProfileReport::from_json(PROFILE).unwrap();
+    assert!(
+        p.stages
+            .iter()
+            .all(|(_, s)| s.host_peak_rss_growth_mb.is_none())
+    );
+    assert!(!p.to_json().contains("host_peak_rss_growth_mb"));
+    let json = edit(PROFILE, |v| {
+        v["stages"]["fusion"]["host_peak_rss_growth_mb"] = 110.5.into();
+    });
+    let p = ProfileReport::from_json(&json).unwrap();
+    assert_eq!(
+        p.stages.get("fusion").unwrap().host_peak_rss_growth_mb,
+        Some(110.5)
+    );
+    assert_eq!(ProfileReport::from_json(&p.to_json()).unwrap(), p);
+}
+
+#[test]
+fn error_map_file_stays_inside_the_results_folder() {
+    for bad in [
+        "../outside.json",
+        "/etc/passwd.json",
+        "map.png",
+        "a/../../b.npy",
+    ] {
+        let e = error_text(BenchmarkResults::from_json(&edit(BENCH, |v| {
+            v["depth_error_map"]["file"] = bad.into();
+        })));
+        assert!(
+            e.contains("depth_error_map.file") && e.contains("inside the results folder"),
+            "{bad}: {e}"
+        );
+    }
+    for good in ["maps/error_map.npy", "./error_map.json"] {
+        let json = edit(BENCH, |v| v["depth_error_map"]["file"] = good.into());
+        BenchmarkResults::from_json(&json).unwrap();
+    }
+}
+
+#[test]
+fn error_map_from_a_float_image() {
+    let m = ErrorMap::from_f32("m.npy", 2, 1, &[f32::NAN, 0.5]).unwrap();
+    assert_eq!(m.values, [None, Some(0.5)]);
+    let e = error_text(ErrorMap::from_f32("m.npy", 3, 1, &[0.0, 1.0]));
+    assert!(
+        e.contains("m.npy") && e.contains("2 values for a 3x1 map"),
+        "{e}"
+    );
+    let e = error_text(ErrorMap::from_f32("m.npy", 1 << 40, 1, &[]));
+    assert!(e.contains("invalid"), "{e}");
+}

@@ -45,12 +45,14 @@
 //! assert!((d - 0.2).abs() < 0.011);
 //! ```
 
+mod estimate;
 mod mesh;
 mod render;
 mod scene;
 mod texture;
 
-pub use mesh::MeshData;
+pub use estimate::{check_render_memory, render_memory_bytes};
+pub use mesh::{MESH_DEVIATION_WARNING, MeshData};
 pub use render::{MAX_SUBSAMPLE_SPACING, RenderOptions, render, render_exact, render_with_depth};
 pub use scene::{Scene, SceneFile, SceneKind};
 pub use texture::{TEXTURE_DESCRIPTION, texture};
@@ -85,6 +87,40 @@ pub enum SceneError {
         vertices: u64,
         /// The limit.
         max: u64,
+    },
+    /// The mesh spacing is too coarse for the surface (see [`Scene::max_mesh_spacing`]).
+    #[error(
+        "mesh spacing {spacing} m is too coarse for this {kind} surface: at most {max} m \
+         ({why})"
+    )]
+    MeshTooCoarse {
+        /// Requested spacing, metres.
+        spacing: f64,
+        /// The largest accepted spacing, metres.
+        max: f64,
+        /// The scene kind.
+        kind: SceneKind,
+        /// Why that is the limit.
+        why: &'static str,
+    },
+    /// Rendering would need more memory than is available (see [`render_memory_bytes`]).
+    #[error(
+        "{cameras} cameras at {width}x{height} need about {:.1} GB of memory, more than the \
+         {:.1} GB available: use a smaller image size",
+        *need as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    Memory {
+        /// Cameras rendered.
+        cameras: usize,
+        /// Image width, pixels.
+        width: u32,
+        /// Image height, pixels.
+        height: u32,
+        /// Estimated peak, bytes.
+        need: u64,
+        /// Available, bytes.
+        available: u64,
     },
     /// The water surface is not between the cameras and the scene.
     #[error(

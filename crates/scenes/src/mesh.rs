@@ -4,10 +4,17 @@ use parry3d::math::Point;
 use parry3d::shape::TriMesh;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-use crate::{Scene, SceneError};
+use std::f64::consts::PI;
+
+use crate::scene::Y_WAVELENGTH_RATIO;
+use crate::{Scene, SceneError, SceneKind};
 
 /// Most vertices a mesh may have.
 pub const MAX_MESH_VERTICES: u64 = 50_000_000;
+
+/// How far (metres) a ground-truth mesh may depart from its surface before
+/// [`Scene::mesh_warning`] warns: 1 mm, the smallest default evaluation tolerance.
+pub const MESH_DEVIATION_WARNING: f64 = 1e-3;
 
 /// A triangle mesh: vertex positions (metres, f64) and triangles as vertex indices,
 /// **wound counter-clockwise seen from the cameras** (normals toward −Z, up to the water).
@@ -46,13 +53,70 @@ impl MeshData {
 impl Scene {
     /// A regular-grid triangle mesh over [`Scene::bounds`] with vertices exactly on the
     /// surface; the grid spacing is the largest one ≤ `spacing` that divides each side.
+    /// Refused: a spacing that is not finite and positive, coarser than
+    /// [`Scene::max_mesh_spacing`], or giving more than 50 million vertices.
     pub fn mesh(&self, spacing: f64) -> Result<MeshData, SceneError> {
         self.mesh_in(self.bounds, spacing)
     }
 
-    /// [`Scene::mesh`] over other bounds `[x_min, x_max, y_min, y_max]` (the surface is
-    /// defined everywhere).
-    pub fn mesh_in(&self, bounds: [f64; 4], spacing: f64) -> Result<MeshData, SceneError> {
+    /// The coarsest mesh spacing [`Scene::mesh`] accepts, metres: for a flat scene the larger
+    /// side of the bounds (a plane is meshed exactly at any spacing); for an undulating one
+    /// **half the wavelength** (λ/2, two vertices per wave: any coarser and the mesh no longer
+    /// shows the waves). Between that and λ/8 the mesh is a poor ground truth, which
+    /// [`Scene::mesh_warning`] says.
+    pub fn max_mesh_spacing(&self) -> f64 {
+        self.max_spacing_in(self.bounds)
+    }
+
+    fn max_spacing_in(&self, bounds: [f64; 4]) -> f64 {
+        match self.kind {
+            SceneKind::Flat => (bounds[1] - bounds[0]).max(bounds[3] - bounds[2]),
+            SceneKind::Undulating => 0.5 * self.wavelength,
+        }
+    }
+
+    /// About how far (metres) a mesh at `spacing` departs from the surface: for each sine,
+    /// the chord error `A·(1 − cos(π·h/λ))` of a grid straddling a crest, summed over x and y
+    /// (0 for a flat scene).
+    pub fn mesh_deviation(&self, spacing: f64) -> f64 {
+        match self.kind {
+            SceneKind::Flat => 0.0,
+            SceneKind::Undulating => [1.0, Y_WAVELENGTH_RATIO]
+                .iter()
+                .map(|r| {
+                    let phase = (PI * spacing / (r * self.wavelength)).min(PI);
+                    self.amplitude * (1.0 - phase.cos())
+                })
+                .sum(),
+        }
+    }
+
+    /// A warning when a mesh at `spacing` departs from the surface by more than
+    /// [`MESH_DEVIATION_WARNING`] (see [`Scene::mesh_deviation`]), naming a spacing that
+    /// does not; `None` otherwise.
+    pub fn mesh_warning(&self, spacing: f64) -> Option<String> {
+        let dev = self.mesh_deviation(spacing);
+        (dev > MESH_DEVIATION_WARNING).then(|| {
+            format!(
+                "a ground-truth mesh at spacing {spacing} m departs from the {} surface by up \
+                 to {:.1} mm (errors measured against it are off by as much); use a spacing of \
+                 at most {} m",
+                self.kind,
+                dev * 1e3,
+                self.wavelength / 8.0
+            )
+        })
+    }
+
+    /// `(vertices, triangles)` of [`Scene::mesh`] at `spacing`, with the same checks,
+    /// without building it.
+    pub fn mesh_size(&self, spacing: f64) -> Result<(u64, u64), SceneError> {
+        let (nx, ny) = self.grid_in(self.bounds, spacing)?;
+        Ok(((nx + 1) * (ny + 1), 2 * nx * ny))
+    }
+
+    /// Grid cells `(nx, ny)` of a mesh over `bounds` at `spacing`, after every check.
+    fn grid_in(&self, bounds: [f64; 4], spacing: f64) -> Result<(u64, u64), SceneError> {
         if !spacing.is_finite() {
             return Err(SceneError::NonFinite("mesh spacing"));
         }
@@ -69,6 +133,18 @@ impl Scene {
         if !(bounds[0] < bounds[1] && bounds[2] < bounds[3]) {
             return Err(SceneError::Bounds(bounds));
         }
+        let max = self.max_spacing_in(bounds);
+        if spacing > max {
+            return Err(SceneError::MeshTooCoarse {
+                spacing,
+                max,
+                kind: self.kind,
+                why: match self.kind {
+                    SceneKind::Flat => "the larger side of the bounds",
+                    SceneKind::Undulating => "half the wavelength",
+                },
+            });
+        }
         let cells = |lo: f64, hi: f64| ((hi - lo) / spacing * (1.0 - 1e-12)).ceil().max(1.0);
         let (cx, cy) = (cells(bounds[0], bounds[1]), cells(bounds[2], bounds[3]));
         let vertices_f = (cx + 1.0) * (cy + 1.0);
@@ -79,7 +155,15 @@ impl Scene {
                 max: MAX_MESH_VERTICES,
             });
         }
-        let (nx, ny) = (cx as usize, cy as usize);
+        Ok((cx as u64, cy as u64))
+    }
+
+    /// [`Scene::mesh`] over other bounds `[x_min, x_max, y_min, y_max]` (the surface is
+    /// defined everywhere; for a flat scene the spacing limit is the larger side of these
+    /// bounds).
+    pub fn mesh_in(&self, bounds: [f64; 4], spacing: f64) -> Result<MeshData, SceneError> {
+        let (nx, ny) = self.grid_in(bounds, spacing)?;
+        let (nx, ny) = (nx as usize, ny as usize);
         let mut vertices = Vec::with_capacity((nx + 1) * (ny + 1));
         for j in 0..=ny {
             let y = lerp(bounds[2], bounds[3], j, ny);

@@ -228,10 +228,11 @@ impl Scene {
             .fold(f64::NEG_INFINITY, f64::max);
         let scene_top = self.min_height();
         if !(camera_z < water_z && water_z < scene_top) {
+            // `+ 0.0` turns a negative zero into 0 for the message.
             return Err(SceneError::WaterNotBetween {
-                water_z,
-                camera_z,
-                scene_top,
+                water_z: water_z + 0.0,
+                camera_z: camera_z + 0.0,
+                scene_top: scene_top + 0.0,
             });
         }
         Ok(())
@@ -559,6 +560,10 @@ mod tests {
         let above = Scene::new(SceneKind::Flat, 0.9, 0.0, 0.0, PATCH_BOUNDS).unwrap();
         let e = above.check_rig(&rig).unwrap_err();
         assert!(matches!(e, SceneError::WaterNotBetween { .. }), "{e}");
+        assert!(
+            !e.to_string().contains("-0 m"),
+            "negative zero printed: {e}"
+        );
         let touching = Scene::new(SceneKind::Undulating, 0.985, 0.005, 0.05, PATCH_BOUNDS).unwrap();
         assert!(touching.check_rig(&rig).is_err());
     }

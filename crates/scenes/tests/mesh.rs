@@ -61,14 +61,73 @@ fn mesh_spacing_is_validated() {
     assert!(matches!(s.mesh(-0.1), Err(SceneError::Parameter { .. })));
     assert!(matches!(s.mesh(f64::NAN), Err(SceneError::NonFinite(_))));
     assert!(matches!(s.mesh(1e-6), Err(SceneError::MeshTooLarge { .. })));
-    // A spacing larger than the bounds gives one cell.
-    let m = s.mesh(10.0).unwrap();
+    // A flat scene: a spacing up to the larger side of the bounds gives one cell.
+    let m = Scene::flat().mesh(0.5).unwrap();
     assert_eq!((m.vertices.len(), m.faces.len()), (4, 2));
     // Spacing not dividing the side: the largest one that does and is not larger.
     let m = s.mesh(0.007).unwrap();
     let dx = m.vertices[1][0] - m.vertices[0][0];
     assert!(dx <= 0.007 && dx > 0.0069, "dx {dx}");
     assert!(s.mesh_in([0.0, 0.0, 0.0, 1.0], 0.01).is_err());
+    assert_eq!(s.mesh_size(0.007).unwrap(), (73 * 44, 2 * 72 * 43));
+    assert_eq!(
+        s.mesh_size(0.007).unwrap(),
+        (m.vertices.len() as u64, m.faces.len() as u64)
+    );
+}
+
+/// `--kind undulating --mesh-spacing 100` made a two-triangle "ground truth" for a surface
+/// with 5 cm waves.
+#[test]
+fn a_mesh_coarser_than_the_surface_allows_is_refused() {
+    let s = Scene::undulating();
+    assert_eq!(s.max_mesh_spacing(), 0.025);
+    for spacing in [100.0, 10.0, 0.026] {
+        let e = s.mesh(spacing).unwrap_err();
+        assert!(matches!(e, SceneError::MeshTooCoarse { .. }), "{e}");
+        assert!(e.to_string().contains("half the wavelength"), "{e}");
+        assert!(s.mesh_size(spacing).is_err());
+    }
+    assert!(s.mesh(0.025).is_ok());
+    // Flat: anything up to the larger side of the bounds (0.5 m).
+    let f = Scene::flat();
+    assert_eq!(f.max_mesh_spacing(), 0.5);
+    assert!(matches!(
+        f.mesh(100.0),
+        Err(SceneError::MeshTooCoarse { .. })
+    ));
+    assert_eq!(f.mesh_warning(0.5), None);
+    // Between λ/8 and λ/2 the mesh is accepted with a warning naming the deviation.
+    assert_eq!(s.mesh_warning(0.005), None);
+    assert_eq!(s.mesh_warning(s.wavelength / 8.0), None);
+    let w = s.mesh_warning(0.02).unwrap();
+    assert!(w.contains("mm") && w.contains("0.00625"), "{w}");
+}
+
+#[test]
+fn mesh_deviation_bounds_the_real_distance_to_the_surface() {
+    let s = Scene::undulating();
+    for spacing in [0.002, 0.005, 0.01, 0.02] {
+        let m = s.mesh(spacing).unwrap();
+        // Largest vertical gap between the mesh and the surface at triangle centroids and
+        // edge midpoints.
+        let mut worst: f64 = 0.0;
+        for f in &m.faces {
+            let [a, b, c] = f.map(|i| m.vertices[i as usize]);
+            for (w0, w1, w2) in [
+                (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0),
+                (0.5, 0.5, 0.0),
+                (0.0, 0.5, 0.5),
+            ] {
+                let p: Vec<f64> = (0..3).map(|k| w0 * a[k] + w1 * b[k] + w2 * c[k]).collect();
+                worst = worst.max((p[2] - s.height(p[0], p[1])).abs());
+            }
+        }
+        let est = s.mesh_deviation(spacing);
+        assert!(worst <= est * 1.01, "spacing {spacing}: {worst} > {est}");
+        assert!(worst >= est * 0.2, "spacing {spacing}: {worst} << {est}");
+    }
+    assert_eq!(Scene::flat().mesh_deviation(0.3), 0.0);
 }
 
 #[test]

@@ -3,10 +3,43 @@
 //!
 //! Accuracy and completeness may not worsen by more than their thresholds (5 % by default),
 //! times may not grow by more than theirs (10 %); **a row or value of BASE missing from CURRENT
-//! (or not finite there) is a regression too.** Changes are relative to BASE; rows of CURRENT
+//! is a regression too.** Changes are relative to BASE; rows of CURRENT
 //! that BASE lacks are not compared.
+//!
+//! **Comparing nothing, or comparing impossible values, is an error, not a verdict:** both
+//! files must pass [`BenchmarkResults::validate`] (no negative runtimes, stage times or
+//! errors), the thresholds must be finite and non-negative, and BASE must hold something to
+//! compare.
 
-use aquamvs_results::{Accuracy, BenchmarkResults, QuantityCheck, RegressionThresholds};
+use aquamvs_results::{
+    Accuracy, BenchmarkResults, QuantityCheck, RegressionThresholds, ResultsError,
+};
+
+/// Why two results cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// BASE or CURRENT holds impossible values (or breaks another rule of the format).
+    #[error("{which} is not usable: {error}")]
+    Invalid {
+        /// `BASE` or `CURRENT`.
+        which: &'static str,
+        /// What is wrong, naming the field.
+        error: ResultsError,
+    },
+    /// BASE has no rows, so no quantity would be compared.
+    #[error(
+        "nothing to compare: BASE has no simulated, measured or sweep-throughput rows (0 quantities)"
+    )]
+    Nothing,
+    /// A threshold is negative or not finite.
+    #[error("threshold {name} = {value} % is not a finite, non-negative percentage")]
+    Threshold {
+        /// Which threshold.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+}
 
 /// Which way is worse for a quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +59,36 @@ enum Kind {
 /// Compares CURRENT with BASE: every accuracy quantity of each simulated and measured row of
 /// BASE, the runtime and stage times of each measured row, the median of each throughput row,
 /// in that order. Rows are matched by name and scene, scene and method, workload, backend and
-/// batch.
+/// batch. Fails (see [`CompareError`]) when either file is invalid, a threshold is, or there
+/// is nothing to compare.
 pub fn compare(
+    base: &BenchmarkResults,
+    current: &BenchmarkResults,
+    t: &RegressionThresholds,
+) -> Result<Vec<QuantityCheck>, CompareError> {
+    for (which, results) in [("BASE", base), ("CURRENT", current)] {
+        results
+            .validate()
+            .map_err(|error| CompareError::Invalid { which, error })?;
+    }
+    for (name, value) in [
+        ("accuracy_pct", t.accuracy_pct),
+        ("completeness_pct", t.completeness_pct),
+        ("time_pct", t.time_pct),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(CompareError::Threshold { name, value });
+        }
+    }
+    let checks = quantities(base, current, t);
+    if checks.is_empty() {
+        return Err(CompareError::Nothing);
+    }
+    Ok(checks)
+}
+
+/// Every quantity of BASE against CURRENT (both valid).
+fn quantities(
     base: &BenchmarkResults,
     current: &BenchmarkResults,
     t: &RegressionThresholds,

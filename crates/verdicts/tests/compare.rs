@@ -1,7 +1,15 @@
 //! The regression check: what counts as worse, by how much, and what a missing row means.
 
 use aquamvs_results::{BenchmarkResults, QuantityCheck, RegressionThresholds};
-use aquamvs_verdicts::compare;
+use aquamvs_verdicts::CompareError;
+
+fn compare(
+    base: &BenchmarkResults,
+    current: &BenchmarkResults,
+    t: &RegressionThresholds,
+) -> Vec<QuantityCheck> {
+    aquamvs_verdicts::compare(base, current, t).unwrap()
+}
 
 // Invented numbers (see the fixtures' README).
 const BENCH: &str = include_str!("../../results/tests/fixtures/benchmark_results.json");
@@ -96,13 +104,64 @@ fn missing_rows_and_values_are_regressions() {
     let last = b.simulated.last().unwrap();
     let missing_accuracy = 3 + 3 * last.accuracy.by_tolerance.len();
     assert_eq!(found.len(), missing_accuracy + b.sweep_throughput.len() + 1);
-    // A value that is no longer finite is missing too.
-    let mut current = base();
-    current.measured[0].runtime_s = f64::NAN;
-    assert_eq!(
-        regressions(&current)[0].what,
-        "measured flat/refractive: runtime (s) (missing in CURRENT)"
-    );
+}
+
+#[test]
+fn comparing_nothing_or_impossible_values_is_an_error() {
+    let t = &THRESHOLDS;
+    let mut empty = base();
+    empty.simulated.clear();
+    empty.measured.clear();
+    empty.sweep_throughput.clear();
+    let e = aquamvs_verdicts::compare(&empty, &base(), t).unwrap_err();
+    assert!(matches!(e, CompareError::Nothing), "{e}");
+    assert!(e.to_string().contains("nothing to compare"), "{e}");
+
+    type Change = fn(&mut BenchmarkResults);
+    let impossible: [(Change, &str); 5] = [
+        (|r| r.measured[0].runtime_s = -1.0, "measured[0].runtime_s"),
+        (
+            |r| r.measured[1].stage_times_s.0[2].1 = -0.5,
+            "measured[1].stage_times_s.depth_estimation",
+        ),
+        (
+            |r| r.simulated[0].accuracy.mean_error_mm = -0.1,
+            "simulated[0].accuracy.mean_error_mm",
+        ),
+        (
+            |r| r.measured[0].runtime_s = f64::NAN,
+            "measured[0].runtime_s",
+        ),
+        (
+            |r| r.sweep_throughput[0].median_ms = -109.2,
+            "sweep_throughput[0].median_ms",
+        ),
+    ];
+    for (change, field) in impossible {
+        let mut bad = base();
+        change(&mut bad);
+        let e = aquamvs_verdicts::compare(&base(), &bad, t).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CompareError::Invalid {
+                    which: "CURRENT",
+                    ..
+                }
+            ) && e.to_string().contains(field),
+            "{e}"
+        );
+        // A negative BASE is no better: no "+573.8 %" line, an error.
+        let e = aquamvs_verdicts::compare(&bad, &base(), t).unwrap_err();
+        assert!(
+            e.to_string().starts_with("BASE is not usable") && e.to_string().contains(field),
+            "{e}"
+        );
+    }
+    let mut negative = THRESHOLDS.clone();
+    negative.time_pct = -10.0;
+    let e = aquamvs_verdicts::compare(&base(), &base(), &negative).unwrap_err();
+    assert!(e.to_string().contains("time_pct"), "{e}");
 }
 
 #[test]

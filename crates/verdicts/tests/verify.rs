@@ -1,18 +1,47 @@
 //! The phase-05 verdicts on the fixture results, and how each turns back to failed when its
 //! evidence does.
 
-use aquamvs_results::{BenchmarkResults, Bottleneck, ProfileReport};
-use aquamvs_verdicts::{later, verify};
+use aquamvs_report::docs::MarkerStyle;
+use aquamvs_report::pages::{self, BENCHMARKS_REGIONS, Links};
+use aquamvs_results::{BenchmarkResults, Bottleneck, ProfileReport, Verification};
+use aquamvs_verdicts::later;
 
 // Invented numbers (see the fixtures' README).
 const PROFILE: &str = include_str!("../../results/tests/fixtures/profile_report.json");
 const BENCH: &str = include_str!("../../results/tests/fixtures/benchmark_results.json");
+
+const LINKS: Links = Links {
+    results_dir: ".benchmarks",
+    benchmarks_page: "docs/benchmarks.rst",
+    verification_page: "05-VERIFICATION.md",
+    plots_from_benchmarks_page: "_static/benchmark",
+};
 
 fn inputs() -> (ProfileReport, BenchmarkResults) {
     (
         ProfileReport::from_json(PROFILE).unwrap(),
         BenchmarkResults::from_json(BENCH).unwrap(),
     )
+}
+
+/// A benchmarks page with every generated region, written from `p` and `b` as update-docs
+/// writes it.
+fn page(p: &ProfileReport, b: &BenchmarkResults) -> String {
+    let skeleton: String = BENCHMARKS_REGIONS
+        .iter()
+        .map(|r| {
+            format!(
+                "Section\n-------\n\n{}\n{}\n\n",
+                MarkerStyle::Rst.begin(r),
+                MarkerStyle::Rst.end(r)
+            )
+        })
+        .collect();
+    pages::patch_benchmarks_page(&skeleton, p, b, &[], &LINKS).unwrap()
+}
+
+fn verify(p: &ProfileReport, b: &BenchmarkResults) -> Verification {
+    aquamvs_verdicts::verify(p, b, &page(p, b))
 }
 
 fn statuses(p: &ProfileReport, b: &BenchmarkResults) -> Vec<bool> {
@@ -37,6 +66,26 @@ fn fixtures_close_all_gaps() {
             .evidence
             .contains("900.0 ms at batch 1 vs 450.0 ms at batch 16 (2.00×")
     );
+    assert!(v.truths[2].evidence.contains("ranges do not overlap"));
+    assert!(v.truths[3].evidence.contains("regression-check"));
+}
+
+#[test]
+fn batching_inside_the_noise_fails_truth3() {
+    // Faster median, but the slowest batch-16 run is slower than the fastest unbatched one.
+    let (mut p, b) = inputs();
+    p.depth_batching[2].max_ms = 885.0;
+    let v = verify(&p, &b);
+    assert_eq!(statuses(&p, &b), [true, true, false, true]);
+    assert!(v.truths[2].evidence.contains("ranges overlap"), "{v:#?}");
+    // Touching ranges overlap too.
+    p.depth_batching[2].max_ms = 880.0;
+    assert!(!verify(&p, &b).truths[2].verified);
+    // Too few runs for a range to mean anything.
+    let (mut p, b) = inputs();
+    p.depth_batching[0].runs = 2;
+    let v = verify(&p, &b);
+    assert!(!v.truths[2].verified && v.truths[2].evidence.contains("Too few runs"));
 }
 
 #[test]
@@ -48,7 +97,7 @@ fn slower_batching_turns_truth3_back() {
         .iter_mut()
         .find(|r| r.batch_size == 16)
         .unwrap();
-    row.median_ms = 990.0;
+    (row.min_ms, row.median_ms, row.max_ms) = (980.0, 990.0, 1000.0);
     row.speedup = 900.0 / 990.0;
     let v = verify(&p, &b);
     assert_eq!(statuses(&p, &b), [true, true, false, true]);
@@ -111,6 +160,81 @@ fn truth2_rules() {
     p.stages.0[3].1.status = "error: out of memory".into();
     let v = verify(&p, &b);
     assert!(!v.truths[1].verified && v.truths[1].evidence.contains("did not complete"));
+}
+
+#[test]
+fn truth1_checks_the_recipe_not_the_names() {
+    // The names say LightGlue, the recorded recipe does not: σ 1.5 mm instead of 2.
+    let (p, mut b) = inputs();
+    for r in b
+        .simulated
+        .iter_mut()
+        .filter(|r| r.name.contains("LightGlue"))
+    {
+        r.noise_sigma_mm = 1.5;
+    }
+    let v = verify(&p, &b);
+    assert!(!v.truths[0].verified);
+    assert!(
+        v.truths[0]
+            .evidence
+            .contains("1000 samples, σ 2.0 mm, 10 % dropped")
+    );
+    type Change = fn(&mut aquamvs_results::SimulatedRow);
+    let breaks: [Change; 6] = [
+        |r| r.mesh_samples = Some(2000),
+        |r| r.mesh_samples = None,
+        |r| r.drop_fraction = 0.2,
+        |r| r.n_points = 2990,           // more than the recipe keeps (2850)
+        |r| r.name = "RoMa-like".into(), // not labelled simulated
+        |r| r.accuracy.by_tolerance[0].tolerance_mm = 4.0, // not scored at 5 mm
+    ];
+    for change in breaks {
+        let (p, mut b) = inputs();
+        // Rows 1 and 3 are the RoMa-like ones; break both scenes.
+        change(&mut b.simulated[1]);
+        change(&mut b.simulated[3]);
+        assert!(!verify(&p, &b).truths[0].verified, "{:?}", b.simulated[1]);
+    }
+    // A row made by the recipe counts whatever it is called, as long as it says simulated.
+    let (p, mut b) = inputs();
+    b.simulated[1].name = "Dense matcher stand-in (simulated)".into();
+    let v = verify(&p, &b);
+    assert!(v.truths[0].verified, "{v:#?}");
+}
+
+#[test]
+fn truth4_reads_the_page() {
+    let (p, b) = inputs();
+    let good = page(&p, &b);
+    let judge = |text: &str| aquamvs_verdicts::verify(&p, &b, text).truths[3].clone();
+    assert!(judge(&good).verified);
+    // No regression section.
+    let begin = MarkerStyle::Rst.begin("regression-check");
+    let end = MarkerStyle::Rst.end("regression-check");
+    let (head, rest) = good.split_at(good.find(&begin).unwrap());
+    let tail = &rest[rest.find(&end).unwrap() + end.len()..];
+    let t = judge(&format!("{head}{tail}"));
+    assert!(
+        !t.verified && t.evidence.contains("no `regression-check` section"),
+        "{t:?}"
+    );
+    // The section without its table.
+    let t = judge(&format!("{head}{begin}\n\nTo be written.\n\n{end}{tail}"));
+    assert!(!t.verified && t.evidence.contains("no table"), "{t:?}");
+    // Unfinished text anywhere on the page.
+    for word in ["TBD", "Pending"] {
+        let t = judge(&format!("{good}\nResults: {word}.\n"));
+        assert!(
+            !t.verified && t.evidence.contains(&word.to_lowercase()),
+            "{t:?}"
+        );
+    }
+    // Damaged markers.
+    let t = judge(&good.replacen(&end, "", 1));
+    assert!(!t.verified && t.evidence.contains("damaged"), "{t:?}");
+    // An empty page.
+    assert!(!judge("").verified);
 }
 
 #[test]
