@@ -7,6 +7,8 @@
 //! Timings are wall-clock medians of `--runs` runs of `GpuSweep::run` / `sweep_cpu` (rays,
 //! uploads, all batches and the read-back included; pipelines built beforehand), timed by the
 //! workspace's one harness (`aquamvs_profiler::harness`: a warm-up each, rounds interleaved).
+//! `setup ms` is the median of the runs' `SweepTimings::setup_s` (host work before the first
+//! hypothesis is swept; see `aquamvs_sweep::SweepTimings`), included in `median s`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -70,10 +72,26 @@ fn main() {
         Ok(c) => println!("adapter: {} ({})", c.adapter_name(), c.backend_name()),
         Err(e) => println!("no GPU adapter: {e}"),
     }
-    let sweep = ctx.as_ref().ok().map(|c| GpuSweep::new(&c.device).unwrap());
+    // One GpuSweep per batch size: each keeps its own buffers from run to run (one shape per
+    // sweep, as a caller with one batch size sees it), released after each workload.
+    let sweeps: Vec<GpuSweep> = match &ctx {
+        Ok(c) => batches
+            .iter()
+            .map(|_| GpuSweep::new(&c.device).unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     println!(
-        "{:<10} {:<8} {:>6} {:>10} {:>12} {:>10} {:>12} {:>10}",
-        "workload", "backend", "batch", "median s", "samples/s", "vs batch 1", "cpu-s/run", "load"
+        "{:<10} {:<8} {:>6} {:>10} {:>9} {:>12} {:>10} {:>12} {:>10}",
+        "workload",
+        "backend",
+        "batch",
+        "median s",
+        "setup ms",
+        "samples/s",
+        "vs batch 1",
+        "cpu-s/run",
+        "load"
     );
     for wl in Workload::ALL.iter().filter(|w| wanted.contains(&w.name)) {
         let scene = common::plane_scene(wl.width, wl.height, wl.sources);
@@ -81,16 +99,17 @@ fn main() {
         let range = depth_range_from_z(cam, common::PLANE_Z, common::PLANE_Z, 0.03).unwrap();
         let n = wl.samples() as f64;
         let views = scene.source_views();
-        // CPU seconds of each timed run, by variant.
+        // CPU seconds and set-up seconds of each timed run, by variant.
         let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); batches.len() + 1];
-        if let (Ok(ctx), Some(sweep)) = (&ctx, &sweep) {
+        let mut setup: Vec<Vec<f64>> = vec![Vec::new(); batches.len() + 1];
+        if let Ok(ctx) = &ctx {
             let mut warm = vec![true; batches.len()];
             let timed = harness::interleaved(
                 batches.len(),
                 runs as u32,
                 |i| {
                     let c = cpu_seconds();
-                    sweep
+                    let out = sweeps[i]
                         .run(
                             &ctx.device,
                             &ctx.queue,
@@ -102,21 +121,24 @@ fn main() {
                         .unwrap();
                     if !std::mem::replace(&mut warm[i], false) {
                         cpu[i].push(cpu_seconds() - c);
+                        setup[i].push(out.timings.setup_s);
                     }
                     Ok::<_, ()>(())
                 },
                 |_, _| {},
             )
             .unwrap();
+            sweeps.iter().for_each(GpuSweep::release_buffers);
             let base = timed.summary(0).median;
             for (i, &b) in batches.iter().enumerate() {
                 let m = timed.summary(i).median;
                 println!(
-                    "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>9.2}x {:>12.3} {:>10}",
+                    "{:<10} {:<8} {:>6} {:>10.4} {:>9.2} {:>12.3e} {:>9.2}x {:>12.3} {:>10}",
                     wl.name,
                     "gpu",
                     b,
                     m,
+                    median(&setup[i]) * 1e3,
                     n / m,
                     base / m,
                     median(&cpu[i]),
@@ -132,9 +154,10 @@ fn main() {
                 cpu_runs as u32,
                 |_| {
                     let t = cpu_seconds();
-                    sweep_cpu(scene.reference(), &views, &wl.settings(1), range).unwrap();
+                    let out = sweep_cpu(scene.reference(), &views, &wl.settings(1), range).unwrap();
                     if !std::mem::replace(&mut warm, false) {
                         cpu[c].push(cpu_seconds() - t);
+                        setup[c].push(out.timings.setup_s);
                     }
                     Ok::<_, ()>(())
                 },
@@ -143,11 +166,12 @@ fn main() {
             .unwrap();
             let m = timed.summary(0).median;
             println!(
-                "{:<10} {:<8} {:>6} {:>10.4} {:>12.3e} {:>10} {:>12.3} {:>10}",
+                "{:<10} {:<8} {:>6} {:>10.4} {:>9.2} {:>12.3e} {:>10} {:>12.3} {:>10}",
                 wl.name,
                 "cpu",
                 "-",
                 m,
+                median(&setup[c]) * 1e3,
                 n / m,
                 "",
                 median(&cpu[c]),

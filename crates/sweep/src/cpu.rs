@@ -1,11 +1,13 @@
 //! The CPU reference sweep: the same algorithm as the shaders, in `f64`, rows in parallel
 //! (rayon).
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 
 use crate::rays::reference_rays;
 use crate::select::{WtaState, ncc_cost};
-use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, View, check_inputs};
+use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_inputs};
 
 /// Bilinear sample at `(u, v)`; `None` unless `0 ≤ u ≤ width−1` and `0 ≤ v ≤ height−1`.
 pub(crate) fn bilinear(img: &[f32], width: usize, height: usize, u: f64, v: f64) -> Option<f64> {
@@ -32,6 +34,7 @@ pub fn sweep_cpu(
     settings: &SweepSettings,
     range: (f32, f32),
 ) -> Result<SweepOutput, SweepError> {
+    let start = Instant::now();
     check_inputs(&reference, sources, settings, range)?;
     let cam = reference.camera;
     let (w, h) = (cam.width as usize, cam.height as usize);
@@ -49,6 +52,7 @@ pub fn sweep_cpu(
             None => f64::NAN,
         })
         .collect();
+    let setup_s = start.elapsed().as_secs_f64();
     let win = settings.window as usize;
     let half = win / 2;
     let depths = settings.depths;
@@ -155,5 +159,10 @@ pub fn sweep_cpu(
         depth,
         confidence,
         cost_volume,
+        timings: SweepTimings {
+            setup_s,
+            sweep_s: start.elapsed().as_secs_f64() - setup_s,
+            readback_s: 0.0,
+        },
     })
 }

@@ -4,8 +4,9 @@
 //! Main types: [`SweepSettings`] (depths, window, batch, validated once; the depth range depends
 //! on the scene and travels beside it as `range: (f32, f32)`, checked by [`check_range`]),
 //! [`View`] (a camera and its grey image), [`SweepOutput`] (depth and confidence maps,
-//! optionally the cost volume), [`GpuSweep`] (pipelines, created once per device) and
-//! [`SweepError`].
+//! optionally the cost volume, and [`SweepTimings`]: set-up, sweep and read-back wall-clock),
+//! [`GpuSweep`] (pipelines, created once per device; it keeps the last sweep's buffers for the
+//! next one of the same shape) and [`SweepError`].
 //!
 //! The algorithm (AquaMVS's, with its out-of-image bug fixed): depth hypotheses uniformly spaced
 //! in **ray depth**, both ends included; for each hypothesis and source, the point on each
@@ -221,7 +222,11 @@ impl View<'_> {
                 self.camera.name
             )));
         }
-        if let Some(i) = self.image.iter().position(|v| !(0.0..=1.0).contains(v)) {
+        // Branch-free per chunk (vectorised); the position only when a chunk fails.
+        let ok = |c: &[f32]| c.iter().fold(true, |ok, v| ok & (0.0..=1.0).contains(v));
+        if !self.image.chunks(1024).all(ok)
+            && let Some(i) = self.image.iter().position(|v| !(0.0..=1.0).contains(v))
+        {
             return Err(err(format!(
                 "value {} at row {}, column {} is not a grey value in [0, 1]",
                 self.image[i],
@@ -253,7 +258,10 @@ fn check_inputs(
 }
 
 /// The result of a sweep.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality (`==`) compares the maps and the cost volume, **not** [`SweepOutput::timings`]:
+/// two runs that computed the same thing are equal however long they took.
+#[derive(Debug, Clone)]
 pub struct SweepOutput {
     /// Reference image width.
     pub width: u32,
@@ -266,6 +274,45 @@ pub struct SweepOutput {
     pub confidence: Vec<f32>,
     /// Aggregated cost `[depth][row][col]` when [`SweepSettings::keep_cost_volume`] is set.
     pub cost_volume: Option<Vec<f32>>,
+    /// Where the wall-clock time of this sweep went (not part of equality).
+    pub timings: SweepTimings,
+}
+
+impl PartialEq for SweepOutput {
+    /// Compares everything but [`SweepOutput::timings`].
+    fn eq(&self, other: &Self) -> bool {
+        self.width == other.width
+            && self.height == other.height
+            && self.depth == other.depth
+            && self.confidence == other.confidence
+            && self.cost_volume == other.cost_volume
+    }
+}
+
+/// Wall-clock seconds (`std::time::Instant`) of the phases of one sweep, from the call to its
+/// return: `setup_s + sweep_s + readback_s` is the whole call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepTimings {
+    /// Host work before the first depth hypothesis is swept: input checks, reference rays,
+    /// the warp span ([`warp_span`]), packing the source images, GPU buffers (created, or
+    /// reused from the previous sweep of the same shape), bind groups, and the writes of the
+    /// sources, cameras and first row band's rays and reference values. CPU reference: input
+    /// checks, reference rays and values.
+    pub setup_s: f64,
+    /// The sweep itself: every batch's dispatches, the `finalize` pass and the waits for the
+    /// device (for a tiled sweep, also the later row bands' ray uploads). CPU reference: the
+    /// whole sweep after setup.
+    pub sweep_s: f64,
+    /// Read-back of the finished maps (and cost volume) from the device into the output:
+    /// mapping the staging buffers and copying, summed over row bands. 0 for the CPU reference.
+    pub readback_s: f64,
+}
+
+impl SweepTimings {
+    /// The whole call, seconds: `setup_s + sweep_s + readback_s`.
+    pub fn total_s(&self) -> f64 {
+        self.setup_s + self.sweep_s + self.readback_s
+    }
 }
 
 /// Number of samples of a sweep: one sample is one (reference pixel, depth, source).

@@ -12,11 +12,17 @@ pub(crate) fn reference_rays(cam: &Camera<f64>) -> Vec<Option<Ray<f64>>> {
     let mut rays = vec![None; w * h];
     rays.par_chunks_mut(w).enumerate().for_each(|(v, row)| {
         for (u, out) in row.iter_mut().enumerate() {
-            let (x, y) = cam.undistort_pixel(u as f64, v as f64);
-            *out = cam.cast_ray(x, y);
+            *out = pixel_ray(cam, u, v);
         }
     });
     rays
+}
+
+/// The refracted ray of recorded pixel `(u, v)` (undistorted before casting); `None` where it
+/// misses the water. The one definition of a reference ray, for both backends.
+pub(crate) fn pixel_ray(cam: &Camera<f64>, u: usize, v: usize) -> Option<Ray<f64>> {
+    let (x, y) = cam.undistort_pixel(u as f64, v as f64);
+    cam.cast_ray(x, y)
 }
 
 /// The ray-depth interval that covers world depths `Z ∈ [z_min − margin, z_max + margin]` over
@@ -105,22 +111,43 @@ pub fn warp_span(
             rays.extend(reference.cast_ray(x, y));
         }
     }
-    let mut g = MAX_SPAN;
-    while g > 1 {
-        let ok = sources.iter().all(|cam| {
-            rays.par_iter()
-                .all(|ray| interpolation_error(cam, ray, g, depths, lo, step) <= SPAN_TOLERANCE_PX)
-        });
-        if ok {
-            return g;
-        }
-        g /= 2;
-    }
-    1
+    // Every anchor of an even span is a whole hypothesis, at most the first multiple of
+    // MAX_SPAN at or past the last one: each (source, ray) projects every hypothesis once and
+    // tests every even span against the same projections. A bit per span that passes (spans
+    // are powers of two), and-ed over all of them.
+    let n = (depths.div_ceil(MAX_SPAN) * MAX_SPAN + 1) as usize;
+    let pairs: Vec<(&Camera<f64>, &Ray<f64>)> = sources
+        .iter()
+        .flat_map(|&cam| rays.iter().map(move |ray| (cam, ray)))
+        .collect();
+    let passing = pairs
+        .par_iter()
+        .map(|&(cam, ray)| {
+            let track: Vec<Option<Exact>> = (0..n)
+                .map(|k| exact(cam, ray, lo + step * k as f64))
+                .collect();
+            even_spans()
+                .filter(|&g| interpolation_error(cam, &track, g, depths) <= SPAN_TOLERANCE_PX)
+                .fold(0, |bits, g| bits | g)
+        })
+        .reduce(|| u32::MAX, |a, b| a & b);
+    even_spans().find(|&g| passing & g != 0).unwrap_or(1)
 }
 
-/// Camera-frame vector `R (q − C)` of the surface crossing of the point at ray depth `d`.
-fn crossing_vector(cam: &Camera<f64>, ray: &Ray<f64>, d: f64) -> Option<nalgebra::Vector3<f64>> {
+/// The spans above 1 the warp may use, longest first: 16, 8, 4, 2.
+fn even_spans() -> impl Iterator<Item = u32> {
+    (1..=MAX_SPAN.ilog2()).rev().map(|e| 1 << e)
+}
+
+/// The exact projection of one hypothesis into a source: its pixel and the camera-frame
+/// vector `R (q − C)` of its surface crossing `q`.
+struct Exact {
+    pixel: (f64, f64),
+    crossing: nalgebra::Vector3<f64>,
+}
+
+/// The exact projection of the point at ray depth `d` along `ray` into `cam`.
+fn exact(cam: &Camera<f64>, ray: &Ray<f64>, d: f64) -> Option<Exact> {
     let p = ray.at(d);
     let pr = cam.project(&p)?;
     let c = cam.center();
@@ -132,35 +159,33 @@ fn crossing_vector(cam: &Camera<f64>, ray: &Ray<f64>, d: f64) -> Option<nalgebra
         (0.0, 0.0)
     };
     let hc = cam.interface.water_z - c.z;
-    Some(cam.r * nalgebra::Vector3::new(ux * pr.crossing_r, uy * pr.crossing_r, hc))
+    Some(Exact {
+        pixel: (pr.pixel.x, pr.pixel.y),
+        crossing: cam.r * nalgebra::Vector3::new(ux * pr.crossing_r, uy * pr.crossing_r, hc),
+    })
 }
 
-/// Worst pixel error of the segment-`g` quadratic interpolation along `ray` over all hypotheses.
-fn interpolation_error(
-    cam: &Camera<f64>,
-    ray: &Ray<f64>,
-    g: u32,
-    depths: u32,
-    lo: f64,
-    step: f64,
-) -> f64 {
+/// Worst pixel error of the segment-`g` quadratic interpolation (`g` even) over all
+/// hypotheses of one ray, given its exact projections at every whole hypothesis (`track`).
+fn interpolation_error(cam: &Camera<f64>, track: &[Option<Exact>], g: u32, depths: u32) -> f64 {
     let mut worst = 0.0f64;
     let to_px = |pc: nalgebra::Vector3<f64>| {
         let q = cam.k * (pc / pc.z);
         (q.x, q.y)
     };
+    let at = |k: u32| track[k as usize].as_ref();
     for j in 0..depths.div_ceil(g) {
-        let d = |half: u32| lo + step * (half as f64 * 0.5);
-        let anchors: Option<Vec<_>> = (0..3)
-            .map(|m| crossing_vector(cam, ray, d(2 * g * j + m * g)))
-            .collect();
-        let Some(a) = anchors else { continue };
+        // Anchors at hypotheses g j, g j + g/2 and g (j + 1).
+        let (Some(a0), Some(a1), Some(a2)) = (at(g * j), at(g * j + g / 2), at(g * j + g)) else {
+            continue;
+        };
+        let a = [a0.crossing, a1.crossing, a2.crossing];
         for i in 0..g {
             let k = g * j + i;
             if k >= depths {
                 break;
             }
-            let Some(exact) = cam.project(&ray.at(lo + step * k as f64)) else {
+            let Some(exact) = at(k) else {
                 continue;
             };
             let t = 2.0 * i as f64 / g as f64;
@@ -172,7 +197,7 @@ fn interpolation_error(
                 return f64::INFINITY;
             }
             let (u, v) = to_px(pc);
-            worst = worst.max((u - exact.pixel.x).hypot(v - exact.pixel.y));
+            worst = worst.max((u - exact.pixel.0).hypot(v - exact.pixel.1));
         }
     }
     worst

@@ -159,6 +159,111 @@ fn tiled_equals_untiled() {
     assert!(matches!(err, SweepError::TooLarge(_)), "{err}");
 }
 
+/// A `GpuSweep` keeps its buffers and host tables from one sweep to the next of the same
+/// shape: sweeping other images with them, then the first images again, gives bit for bit what
+/// a fresh `GpuSweep` gives; another shape in between, or releasing them, changes nothing.
+#[test]
+fn kept_buffers_give_the_results_of_fresh_ones() {
+    let Some(ctx) = gpu() else { return };
+    let (d, q) = (&ctx.device, &ctx.queue);
+    let scene = plane_scene(72, 54, 3);
+    // The same shape, other images: grey levels inverted.
+    let inverted: Vec<Vec<f32>> = scene
+        .images
+        .iter()
+        .map(|im| im.iter().map(|v| 1.0 - v).collect())
+        .collect();
+    let b_view = |i: usize| View {
+        camera: &scene.rig.cameras[i],
+        image: &inverted[i],
+    };
+    let b_reference = b_view(0);
+    let b_sources: Vec<View> = scene.sources.iter().map(|&i| b_view(i)).collect();
+    let p = SweepSettings {
+        keep_cost_volume: true,
+        ..settings(12, 5)
+    };
+    let r = range(&scene);
+    let a_sources = scene.source_views();
+    let fresh = |reference, sources: &[View]| {
+        GpuSweep::new(d)
+            .unwrap()
+            .run(d, q, reference, sources, &p, r)
+            .unwrap()
+    };
+    let (fresh_a, fresh_b) = (
+        fresh(scene.reference(), &a_sources),
+        fresh(b_reference, &b_sources),
+    );
+    let sweep = GpuSweep::new(d).unwrap();
+    let run = |reference, sources: &[View], p: &SweepSettings| {
+        sweep.run(d, q, reference, sources, p, r).unwrap()
+    };
+    assert_bitwise_eq(&run(scene.reference(), &a_sources, &p), &fresh_a, "first");
+    assert_bitwise_eq(
+        &run(b_reference, &b_sources, &p),
+        &fresh_b,
+        "kept, images B",
+    );
+    assert_bitwise_eq(&run(scene.reference(), &a_sources, &p), &fresh_a, "kept, A");
+    assert_ne!(bits(&fresh_a.depth), bits(&fresh_b.depth));
+    let other = SweepSettings {
+        window: 9,
+        keep_cost_volume: false,
+        ..p
+    };
+    run(b_reference, &b_sources, &other);
+    assert_bitwise_eq(
+        &run(b_reference, &b_sources, &p),
+        &fresh_b,
+        "after a shape change",
+    );
+    sweep.release_buffers();
+    assert_bitwise_eq(
+        &run(scene.reference(), &a_sources, &p),
+        &fresh_a,
+        "after release",
+    );
+}
+
+/// Both backends report where the time went; equality ignores it.
+#[test]
+fn timings_split_the_call() {
+    let scene = plane_scene(72, 54, 3);
+    let (p, r, views) = (settings(12, 4), range(&scene), scene.source_views());
+    let start = std::time::Instant::now();
+    let cpu = sweep_cpu(scene.reference(), &views, &p, r).unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    let t = cpu.timings;
+    assert!(
+        t.setup_s > 0.0 && t.sweep_s > 0.0 && t.readback_s == 0.0,
+        "{t:?}"
+    );
+    assert!(t.total_s() <= wall, "{t:?} vs {wall} s");
+    let mut same = cpu.clone();
+    same.timings = Default::default();
+    same.depth = cpu.depth.iter().map(|d| d.max(0.0)).collect();
+    let mut other = same.clone();
+    other.timings.setup_s = 1e3;
+    assert_eq!(same, other, "timings are not part of equality");
+
+    let Some(ctx) = gpu() else { return };
+    let sweep = GpuSweep::new(&ctx.device).unwrap();
+    for round in 0..2 {
+        let start = std::time::Instant::now();
+        let out = sweep
+            .run(&ctx.device, &ctx.queue, scene.reference(), &views, &p, r)
+            .unwrap();
+        let wall = start.elapsed().as_secs_f64();
+        let t = out.timings;
+        assert!(
+            t.setup_s > 0.0 && t.sweep_s > 0.0 && t.readback_s > 0.0,
+            "round {round}: {t:?}"
+        );
+        assert!(t.total_s() <= wall, "round {round}: {t:?} vs {wall} s");
+    }
+}
+
 #[test]
 fn gpu_agrees_with_cpu_and_both_find_the_plane() {
     let scene = plane_scene(96, 72, 4);

@@ -7,8 +7,11 @@
 
 use aquamvs_camera::Camera;
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 
 use super::plan::{Band, Plan};
+use crate::rays::pixel_ray;
+use crate::{CENTRE, INVALID};
 
 /// Output columns per strip of the NCC shader (`K` in `ncc.wgsl`).
 pub(super) const STRIP: u32 = 16;
@@ -239,34 +242,106 @@ impl SrcCamU {
     }
 }
 
-/// Appends the 16-bit texel quads of a grey image in [0, 1]: for pixel (x, y) the codes
-/// `round(65535 v)` of (x, y) | (x+1, y) << 16 and (x, y+1) | (x+1, y+1) << 16, clamped at the
-/// last row and column — one load per bilinear sample in `warp.wgsl`.
-pub(super) fn texel_quads(image: &[f32], width: usize, height: usize, out: &mut Vec<[u32; 2]>) {
-    let code = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u32;
-    for y in 0..height {
-        let y1 = (y + 1).min(height - 1);
-        for x in 0..width {
-            let x1 = (x + 1).min(width - 1);
-            let at = |xx: usize, yy: usize| code(image[yy * width + xx]);
-            out.push([at(x, y) | at(x1, y) << 16, at(x, y1) | at(x1, y1) << 16]);
-        }
+/// The 16-bit texel quads of a grey image in [0, 1] into `out` (`width × height`): for pixel
+/// (x, y) the codes `round(65535 v)` of (x, y) | (x+1, y) << 16 and (x, y+1) | (x+1, y+1) << 16,
+/// clamped at the last row and column — one load per bilinear sample in `warp.wgsl`. Rows in
+/// parallel.
+pub(super) fn texel_quads(image: &[f32], width: usize, height: usize, out: &mut [[u32; 2]]) {
+    if width == 0 || height == 0 {
+        return;
     }
+    out.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
+        let y1 = (y + 1).min(height - 1);
+        let (top, bottom) = (&image[y * width..][..width], &image[y1 * width..][..width]);
+        let (mut a, mut c) = (code(top[0]), code(bottom[0]));
+        for (x, quad) in row.iter_mut().enumerate() {
+            let x1 = (x + 1).min(width - 1);
+            let (b, d) = (code(top[x1]), code(bottom[x1]));
+            *quad = [a | b << 16, c | d << 16];
+            (a, c) = (b, d);
+        }
+    });
 }
 
-/// The source images as one texel-quad buffer and the camera table pointing into it.
-pub(super) fn source_tables(sources: &[crate::View]) -> (Vec<[u32; 2]>, Vec<SrcCamU>) {
+/// Host memory for what the shaders read, kept by [`super::GpuSweep`] from sweep to sweep so
+/// that large tables are not allocated (and page-faulted) again.
+#[derive(Debug, Default)]
+pub(super) struct HostTables {
+    /// The source images as texel quads, one after the other ([`fill_sources`]).
+    pub(super) quads: Vec<[u32; 2]>,
+    /// The reference rays, two per pixel, and the centred reference values
+    /// ([`fill_reference`]).
+    pub(super) rays: Vec<[f32; 4]>,
+    pub(super) values: Vec<f32>,
+}
+
+/// The 16-bit code `round(65535 v)` of a grey value clamped to [0, 1]: `f32::round` (half away
+/// from zero) without its library call — for `x ≥ 0` below 2^23, `x − trunc(x)` is exact.
+/// Checked equal to `f32::round` for every `f32` in [0, 1].
+fn code(v: f32) -> u32 {
+    let x = v.clamp(0.0, 1.0) * 65535.0;
+    let i = x as u32;
+    i + (x - i as f32 >= 0.5) as u32
+}
+
+/// Fills `quads` with the source images' texel quads, one image after the other (sources in
+/// parallel); returns the camera table pointing into it.
+pub(super) fn fill_sources(quads: &mut Vec<[u32; 2]>, sources: &[crate::View]) -> Vec<SrcCamU> {
     let total: usize = sources.iter().map(|s| s.image.len()).sum();
-    let mut quads = Vec::with_capacity(total);
+    quads.resize(total, [0; 2]);
     let mut cams = Vec::with_capacity(sources.len());
+    let mut parts = Vec::with_capacity(sources.len());
+    let mut rest = quads.as_mut_slice();
     for s in sources {
-        cams.push(SrcCamU::new(s.camera, quads.len() as u32));
-        texel_quads(
-            s.image,
-            s.camera.width as usize,
-            s.camera.height as usize,
-            &mut quads,
-        );
+        cams.push(SrcCamU::new(s.camera, (total - rest.len()) as u32));
+        let (part, tail) = rest.split_at_mut(s.image.len());
+        parts.push((s, part));
+        rest = tail;
     }
-    (quads, cams)
+    parts.into_par_iter().for_each(|(s, part)| {
+        let (w, h) = (s.camera.width as usize, s.camera.height as usize);
+        texel_quads(s.image, w, h, part);
+    });
+    cams
+}
+
+/// Fills `rays` and `values` with what the warp reads of the reference view, row-major (rows
+/// in parallel): two `vec4<f32>` per pixel, its ray's origin (w = 1) and direction (w = 0),
+/// zeros where the pixel has no ray; and its centred value `v − 0.5`, [`INVALID`] where it has
+/// no ray. Returns whether any pixel has a ray.
+pub(super) fn fill_reference(
+    rays: &mut Vec<[f32; 4]>,
+    values: &mut Vec<f32>,
+    view: &crate::View,
+) -> bool {
+    let cam = view.camera;
+    let w = cam.width as usize;
+    let n = view.image.len();
+    rays.resize(2 * n, [0.0; 4]);
+    values.resize(n, INVALID);
+    if w == 0 || n == 0 {
+        return false;
+    }
+    rays.par_chunks_mut(2 * w)
+        .zip(values.par_chunks_mut(w))
+        .enumerate()
+        .map(|(v, (ray_row, value_row))| {
+            let mut any = false;
+            for (u, (ray, value)) in ray_row.chunks_exact_mut(2).zip(value_row).enumerate() {
+                (ray[0], ray[1], *value) = match pixel_ray(cam, u, v) {
+                    Some(r) => {
+                        any = true;
+                        let (o, d) = (r.origin, r.direction);
+                        (
+                            [o.x as f32, o.y as f32, o.z as f32, 1.0],
+                            [d.x as f32, d.y as f32, d.z as f32, 0.0],
+                            view.image[v * w + u] - CENTRE,
+                        )
+                    }
+                    None => ([0.0; 4], [0.0; 4], INVALID),
+                };
+            }
+            any
+        })
+        .reduce(|| false, |a, b| a || b)
 }

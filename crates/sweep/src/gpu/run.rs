@@ -1,23 +1,27 @@
-//! Running the sweep: the sources uploaded once, the band buffers sized by the [`Plan`], then
-//! per row band the reference rays and values, one command buffer per batch of hypotheses
-//! (`warp`, `ncc`, `wta`), the `finalize` pass and the read-back.
+//! Running the sweep: the buffers (reused from the previous sweep of the same shape, else
+//! created from the [`Plan`]), the sources written once, then per row band the reference rays
+//! and values, one command buffer per batch of hypotheses (`warp`, `ncc`, `wta`), the
+//! `finalize` pass and the read-back.
 
-use aquamvs_camera::Ray;
-use aquamvs_gpu::{empty_buffer, init_buffer, read_back, staging_buffer, storage_buffer};
+use std::time::Instant;
+
+use aquamvs_gpu::{empty_buffer, init_buffer, read_back, staging_buffer};
 use wgpu::BufferUsages as U;
 
 use super::GpuSweep;
-use super::abi::{self, F, OUT_BYTES, ParamsU, QUAD_BYTES, SEG, STRIP};
+use super::abi::{self, F, HostTables, OUT_BYTES, ParamsU, QUAD_BYTES, SEG, STRIP, SrcCamU};
 use super::pipelines::{Pipelines, batch_binding, bind, whole};
 use super::plan::{Band, Plan, groups_1d};
-use crate::{CENTRE, INVALID, SweepError, SweepOutput, View};
+use crate::{SweepError, SweepOutput, SweepTimings, View};
 
-/// One sweep, its inputs checked.
+/// One sweep, its inputs checked and prepared on the host.
 pub(super) struct Job<'a> {
-    pub(super) reference: &'a View<'a>,
-    pub(super) sources: &'a [View<'a>],
-    /// The reference rays, row-major (`None`: no ray).
-    pub(super) rays: &'a [Option<Ray<f64>>],
+    /// The source images as texel quads, and the camera table ([`abi::fill_sources`]).
+    pub(super) quads: &'a [[u32; 2]],
+    pub(super) cams: &'a [SrcCamU],
+    /// The reference rays and centred values, row-major ([`abi::fill_reference`]).
+    pub(super) rays: &'a [[f32; 4]],
+    pub(super) values: &'a [f32],
     /// First hypothesis and spacing (ray depth, metres).
     pub(super) lo: f32,
     pub(super) step: f32,
@@ -25,9 +29,45 @@ pub(super) struct Job<'a> {
     pub(super) span: u32,
     /// The NCC pipeline for the window.
     pub(super) ncc: &'a wgpu::ComputePipeline,
+    /// When the call began (the timings count from here).
+    pub(super) start: Instant,
 }
 
-/// The buffers of a sweep: inputs uploaded once, band buffers reused by every band.
+/// What the buffers' sizes depend on: the plan and the number of source texel quads.
+type Shape = (Plan, usize);
+
+/// The buffers and bind groups of one sweep shape. [`GpuSweep`] keeps the last ones for the
+/// next sweep of the same shape: no allocation, no zero-fill, no page faults on fresh memory.
+#[derive(Debug)]
+pub(super) struct Resources {
+    shape: Shape,
+    buffers: Buffers,
+    groups: BindGroups,
+}
+
+/// What a sweep leaves for the next one ([`GpuSweep`] keeps it): the memory of its host
+/// tables, and its GPU resources (none before the first sweep, after a failed one or after
+/// [`GpuSweep::release_buffers`]).
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    pub(super) tables: HostTables,
+    pub(super) resources: Option<Resources>,
+}
+
+impl Resources {
+    fn new(device: &wgpu::Device, pipelines: &Pipelines, shape: Shape, uniform_align: u64) -> Self {
+        let buffers = Buffers::new(device, &shape.0, shape.1, uniform_align);
+        let groups = BindGroups::new(device, pipelines, &buffers);
+        Self {
+            shape,
+            buffers,
+            groups,
+        }
+    }
+}
+
+/// The buffers of a sweep: inputs written once, band buffers reused by every band.
+#[derive(Debug)]
 struct Buffers {
     params: wgpu::Buffer,
     batches: wgpu::Buffer,
@@ -45,9 +85,9 @@ struct Buffers {
 }
 
 impl Buffers {
-    fn new(device: &wgpu::Device, plan: &Plan, sources: &[View], uniform_align: u64) -> Self {
-        let (quads, cams) = abi::source_tables(sources);
+    fn new(device: &wgpu::Device, plan: &Plan, n_quads: usize, uniform_align: u64) -> Self {
         let written = U::STORAGE | U::COPY_DST;
+        let cams_bytes = plan.n_sources as u64 * std::mem::size_of::<SrcCamU>() as u64;
         Self {
             params: empty_buffer(
                 device,
@@ -63,8 +103,13 @@ impl Buffers {
             ),
             rays: empty_buffer(device, "sweep rays", plan.rays_bytes(), written),
             reference: empty_buffer(device, "sweep reference", plan.reference_bytes(), written),
-            sources: storage_buffer(device, "sweep sources", &quads),
-            cameras: storage_buffer(device, "sweep cameras", &cams),
+            sources: empty_buffer(
+                device,
+                "sweep sources",
+                n_quads as u64 * QUAD_BYTES,
+                written,
+            ),
+            cameras: empty_buffer(device, "sweep cameras", cams_bytes, written),
             warped: empty_buffer(device, "sweep warped", plan.warped_bytes(), U::STORAGE),
             costs: empty_buffer(device, "sweep costs", plan.costs_bytes(), U::STORAGE),
             state: empty_buffer(device, "sweep state", plan.state_bytes(), U::STORAGE),
@@ -89,6 +134,7 @@ impl Buffers {
 }
 
 /// The bind groups of the four passes over [`Buffers`].
+#[derive(Debug)]
 struct BindGroups {
     warp: wgpu::BindGroup,
     ncc: wgpu::BindGroup,
@@ -148,20 +194,32 @@ impl BindGroups {
 }
 
 impl GpuSweep {
-    /// Runs a checked sweep (call it inside an error scope).
+    /// Runs a prepared sweep (call it inside an error scope) with the `kept` resources if
+    /// they have its shape, else new ones; returns the output and the resources to keep. The
+    /// output's timings hold `setup_s` and `readback_s`; the caller sets `sweep_s`.
     pub(super) fn execute(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         job: &Job,
         plan: &Plan,
-    ) -> Result<SweepOutput, SweepError> {
-        let buffers = Buffers::new(device, plan, job.sources, self.uniform_align);
+        kept: Option<Resources>,
+    ) -> Result<(SweepOutput, Resources), SweepError> {
+        let shape = (*plan, job.quads.len());
+        let resources = match kept {
+            Some(r) if r.shape == shape => r,
+            other => {
+                drop(other);
+                Resources::new(device, &self.pipelines, shape, self.uniform_align)
+            }
+        };
+        let b = &resources.buffers;
+        queue.write_buffer(&b.sources, 0, bytemuck::cast_slice(job.quads));
+        queue.write_buffer(&b.cameras, 0, bytemuck::cast_slice(job.cams));
         let run = Run {
             device,
             queue,
-            groups: BindGroups::new(device, &self.pipelines, &buffers),
-            buffers,
+            resources: &resources,
             pipelines: &self.pipelines,
             uniform_align: self.uniform_align,
             job,
@@ -176,13 +234,17 @@ impl GpuSweep {
             cost_volume: plan
                 .keep_cost
                 .then(|| vec![0.0f32; n_pix * plan.depths as usize]),
+            timings: SweepTimings::default(),
         };
-        for band in plan.bands() {
+        for (i, band) in plan.bands().enumerate() {
             run.upload(&band);
+            if i == 0 {
+                output.timings.setup_s = job.start.elapsed().as_secs_f64();
+            }
             run.batches(&band);
-            run.finish(&band, &mut output)?;
+            output.timings.readback_s += run.finish(&band, &mut output)?;
         }
-        Ok(output)
+        Ok((output, resources))
     }
 }
 
@@ -194,30 +256,21 @@ struct Run<'a> {
     uniform_align: u64,
     job: &'a Job<'a>,
     plan: &'a Plan,
-    buffers: Buffers,
-    groups: BindGroups,
+    resources: &'a Resources,
 }
 
 impl Run<'_> {
     /// Writes the band's reference rays and values (its warp region) and its uniform.
     fn upload(&self, band: &Band) {
-        let (job, plan, b) = (self.job, self.plan, &self.buffers);
+        let (job, plan, b) = (self.job, self.plan, &self.resources.buffers);
         let n_warp = (band.warp_rows() * plan.width) as usize;
-        let mut ray_data = vec![[0.0f32; 4]; 2 * n_warp];
-        let mut ref_data = vec![INVALID; n_warp];
         let first = (band.wy0 * plan.width) as usize;
-        for (i, ray) in job.rays[first..first + n_warp].iter().enumerate() {
-            if let Some(r) = ray {
-                let (o, d) = (r.origin, r.direction);
-                ray_data[2 * i] = [o.x as f32, o.y as f32, o.z as f32, 1.0];
-                ray_data[2 * i + 1] = [d.x as f32, d.y as f32, d.z as f32, 0.0];
-                ref_data[i] = job.reference.image[first + i] - CENTRE;
-            }
-        }
+        let rays = &job.rays[2 * first..2 * (first + n_warp)];
         self.queue
-            .write_buffer(&b.rays, 0, bytemuck::cast_slice(&ray_data));
+            .write_buffer(&b.rays, 0, bytemuck::cast_slice(rays));
+        let values = &job.values[first..first + n_warp];
         self.queue
-            .write_buffer(&b.reference, 0, bytemuck::cast_slice(&ref_data));
+            .write_buffer(&b.reference, 0, bytemuck::cast_slice(values));
         let params = ParamsU::new(plan, band, job.lo, job.step, job.span);
         self.queue
             .write_buffer(&b.params, 0, bytemuck::bytes_of(&params));
@@ -225,7 +278,7 @@ impl Run<'_> {
 
     /// One command buffer per batch: `warp`, `ncc` and `wta` over the band.
     fn batches(&self, band: &Band) {
-        let (p, g, plan) = (self.pipelines, &self.groups, self.plan);
+        let (p, g, plan) = (self.pipelines, &self.resources.groups, self.plan);
         let warp_groups = groups_1d(band.warp_rows() * plan.stride());
         let wta_groups = groups_1d(band.rows() * plan.width);
         let strips = plan.width.div_ceil(STRIP) as u64 * band.rows().div_ceil(SEG) as u64;
@@ -250,9 +303,10 @@ impl Run<'_> {
         }
     }
 
-    /// `finalize` over the band, then the read-back into `output`.
-    fn finish(&self, band: &Band, output: &mut SweepOutput) -> Result<(), SweepError> {
-        let (plan, b) = (self.plan, &self.buffers);
+    /// `finalize` over the band, then the read-back into `output`; returns the seconds of the
+    /// read-back (after the device finished).
+    fn finish(&self, band: &Band, output: &mut SweepOutput) -> Result<f64, SweepError> {
+        let (plan, b) = (self.plan, &self.resources.buffers);
         let n_out = (band.rows() * plan.width) as usize;
         let depths = plan.depths as usize;
         let groups = groups_1d(n_out as u32);
@@ -260,7 +314,7 @@ impl Run<'_> {
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
             pass.set_pipeline(&self.pipelines.finalize);
-            pass.set_bind_group(0, &self.groups.finalize, &[]);
+            pass.set_bind_group(0, &self.resources.groups.finalize, &[]);
             pass.dispatch_workgroups(groups.0, groups.1, 1);
         }
         enc.copy_buffer_to_buffer(&b.out, 0, &b.out_staging, 0, n_out as u64 * OUT_BYTES);
@@ -268,11 +322,16 @@ impl Run<'_> {
             enc.copy_buffer_to_buffer(&b.cost_volume, 0, cs, 0, (depths * n_out) as u64 * F);
         }
         self.queue.submit([enc.finish()]);
+        // The sweep ends when the device is done; what follows is the read-back (a lost device
+        // is reported by `read_back`).
+        aquamvs_gpu::wait_idle(self.device);
+        let start = Instant::now();
         let res: Vec<f32> = read_back(self.device, &b.out_staging, 2 * n_out).map_err(gpu_error)?;
         let at = (band.y0 * plan.width) as usize;
-        for i in 0..n_out {
-            output.depth[at + i] = res[2 * i];
-            output.confidence[at + i] = res[2 * i + 1];
+        let depth = &mut output.depth[at..at + n_out];
+        let confidence = &mut output.confidence[at..at + n_out];
+        for ((pair, d), c) in res.chunks_exact(2).zip(depth).zip(confidence) {
+            (*d, *c) = (pair[0], pair[1]);
         }
         if let (Some(cs), Some(cv)) = (&b.cost_staging, output.cost_volume.as_mut()) {
             let c: Vec<f32> = read_back(self.device, cs, depths * n_out).map_err(gpu_error)?;
@@ -282,7 +341,7 @@ impl Run<'_> {
                 cv[dst..dst + n_out].copy_from_slice(&c[k * n_out..(k + 1) * n_out]);
             }
         }
-        Ok(())
+        Ok(start.elapsed().as_secs_f64())
     }
 }
 
