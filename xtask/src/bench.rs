@@ -509,12 +509,16 @@ fn throughput_rows(
     };
     let mut rows = Vec::new();
     if let Some(ctx) = gpu {
-        let sweep = GpuSweep::new(&ctx.device)?;
         let batches = [1u32, 8, 16];
+        // One sweep per batch size: each keeps its buffers from run to run.
+        let sweeps = batches
+            .iter()
+            .map(|_| GpuSweep::new(&ctx.device))
+            .collect::<Result<Vec<_>, _>>()?;
         let timed = harness::interleaved(
             batches.len(),
             runs,
-            |v| small.sweep_gpu(&sweep, ctx, batches[v]),
+            |v| small.sweep_gpu(&sweeps[v], ctx, batches[v]),
             |_, _| {},
         )?;
         for (k, &b) in batches.iter().enumerate() {

@@ -367,8 +367,11 @@ fn batching_benchmark(
 ) -> anyhow::Result<(Vec<BatchTiming>, bool, Overhead)> {
     let standard = Rendered::new(aquamvs_sweep::Workload::STANDARD, scene)?;
     let wl = standard.workload;
-    let sweep = GpuSweep::new(&ctx.device)?;
-    let sweep_at = |batch: u32| standard.sweep_gpu(&sweep, ctx, batch);
+    // One sweep per variant: each keeps its buffers from run to run.
+    let sweeps = (0..=BATCH_SIZES.len())
+        .map(|_| GpuSweep::new(&ctx.device))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sweep_at = |v: usize, batch: u32| standard.sweep_gpu(&sweeps[v], ctx, batch);
     println!(
         "depth batching: {}x{}, {} depths, {} sources, window {}, batch {BATCH_SIZES:?}, \
          {runs} runs each (+1 warm-up), interleaved",
@@ -386,10 +389,10 @@ fn batching_benchmark(
         runs,
         |v| -> anyhow::Result<Option<Vec<f32>>> {
             if v < profiled {
-                return Ok(Some(sweep_at(BATCH_SIZES[v])?.depth));
+                return Ok(Some(sweep_at(v, BATCH_SIZES[v])?.depth));
             }
             let mut prof = Profiler::for_context(ctx);
-            prof.scope("depth_estimation", |_| sweep_at(16))?;
+            prof.scope("depth_estimation", |_| sweep_at(v, 16))?;
             drop(prof.finish());
             Ok(None)
         },
