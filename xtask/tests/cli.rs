@@ -416,21 +416,13 @@ fn evaluate_prints_every_metric_and_says_why_it_refuses() {
     aquamvs_io::ply::write_points(Path::new(&points), &pts).unwrap();
     let base = ["evaluate", "--mesh", &mesh, "--points", &points];
     let o = ok(&base);
+    // Every metric's row is checked by the report crate's test; here: the command prints the
+    // tables, and the planar mesh keeps the plane-fit rows.
     let text = String::from_utf8(o.stdout).unwrap();
-    for k in [
-        "mean_error_mm",
-        "median_error_mm",
-        "std_error_mm",
-        "raw_completeness_pct",
-        "accurate_completeness_pct",
-        "plane_fit_rmse_mm",
-        "plane_fit_max_error_mm",
-        "precision (%)",
-        "recall (%)",
-        "F-score (%)",
-    ] {
-        assert!(text.contains(k), "{k} missing from\n{text}");
-    }
+    assert!(
+        text.contains("plane_fit_rmse_mm") && text.contains("F-score (%)"),
+        "{text}"
+    );
     let mut json = base.to_vec();
     json.push("--json");
     let o = ok(&json);
