@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod compare;
 mod evaluate;
+mod export;
 mod flags;
 mod machine;
 mod profile;
@@ -33,8 +34,11 @@ enum Command {
     Sweep(sweep::Args),
     /// Evaluate a point cloud against a ground-truth mesh.
     Evaluate(evaluate::Args),
-    /// Run the whole pipeline (five stages) on a scene folder.
+    /// Run the whole pipeline (five stages) on a scene folder or a real image folder.
     Reconstruct(reconstruct::Args),
+    /// Write a scene folder as an AquaMVS project (calibration, images, config, ground truth).
+    #[command(name = "export-aquamvs")]
+    ExportAquamvs(export::Args),
     /// Profile the five pipeline stages and the depth batching.
     Profile(profile::Args),
     /// Benchmark accuracy and speed on the built-in synthetic scenes.
@@ -50,6 +54,7 @@ fn main() {
         Command::Sweep(args) => sweep::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
+        Command::ExportAquamvs(args) => export::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Bench(args) => bench::run(args),
         Command::UpdateDocs(args) => update_docs::run(args),

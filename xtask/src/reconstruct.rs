@@ -1,4 +1,6 @@
-//! `cargo xtask reconstruct`: run the five pipeline stages on a scene folder and write
+//! `cargo xtask reconstruct`: run the five pipeline stages on a scene folder, or on one frame
+//! of a real image folder (`--calibration CALIB.json --images DIR`, the AquaMVS layout
+//! `DIR/<camera>/<frames>`; no ground truth is used anywhere), and write
 //! `sparse.ply`, `points.ply`, `surface.ply`, `depth/<camera>.npy` (ray depth, NaN invalid),
 //! `depth/<camera>_confidence.npy` and `reconstruct.json` (per-stage wall time, counts,
 //! parameters, adapter, warnings). One progress line per stage; the library does the work.
@@ -7,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use aquamvs_io::frames::{FolderCamera, read_image_folder};
 use aquamvs_io::{OutputSet, npy, ply, scene_dir::read_scene_dir};
 use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions, STAGES};
 use serde_json::json;
@@ -18,8 +21,22 @@ pub struct Args {
     #[command(flatten)]
     sweep: SweepFlags,
     /// Scene folder (as written by `cargo xtask scene`).
-    #[arg(long)]
-    scene: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "calibration",
+        conflicts_with = "calibration"
+    )]
+    scene: Option<PathBuf>,
+    /// AquaCal `calibration.json` of a real rig (with --images).
+    #[arg(long, requires = "images")]
+    calibration: Option<PathBuf>,
+    /// Image folder in the AquaMVS layout: `DIR/<camera>/<frames>` (PNG, JPEG or TIFF, 8 or
+    /// 16 bit; frames in natural order).
+    #[arg(long, requires = "calibration")]
+    images: Option<PathBuf>,
+    /// Frame to reconstruct (0-based, in natural order of each camera's files).
+    #[arg(long, default_value_t = 0, requires = "images")]
+    frame: usize,
     /// Output folder (created if missing; files in it are replaced).
     #[arg(long)]
     out: PathBuf,
@@ -42,27 +59,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     opts.surface.cell_size = args.cell;
     opts.validate()?;
     aquamvs_io::check_writable_dir(&args.out)?;
-    let scene_dir = read_scene_dir(&args.scene)
-        .with_context(|| format!("reading scene folder {}", args.scene.display()))?;
-    let (w, h) = scene_dir
+    let input = Input::read(&args)?;
+    let (w, h) = input
         .rig
         .cameras
         .first()
         .map(|c| (c.width, c.height))
         .unwrap_or((0, 0));
     println!(
-        "scene {} ({}, {} cameras, {w}x{h})",
-        args.scene.display(),
-        scene_dir.scene.kind.name(),
-        scene_dir.rig.cameras.len()
+        "{} ({} cameras, {w}x{h})",
+        input.what,
+        input.rig.cameras.len()
     );
-    opts.fallback_z = Some((scene_dir.scene.min_height(), scene_dir.scene.max_height()));
+    opts.fallback_z = input.fallback_z;
     let ctx = args.backend.context()?;
     let pipeline = Pipeline::new(flags::backend(ctx.as_ref()))?;
     let mut n = 0;
     let result = pipeline.reconstruct(
-        &scene_dir.rig,
-        &scene_dir.images,
+        &input.rig,
+        &input.images,
         &opts,
         &mut Progress(|s: &aquamvs_pipeline::StageReport| {
             n += 1;
@@ -110,10 +125,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let stage_total: f64 = result.stages.iter().map(|s| s.seconds).sum();
     let report = json!({
-        "scene": args.scene.display().to_string(),
-        "scene_kind": scene_dir.scene.kind.name(),
+        "input": input.what,
+        "scene": args.scene.as_ref().map(|p| p.display().to_string()),
+        "scene_kind": input.kind,
+        "calibration": args.calibration.as_ref().map(|p| p.display().to_string()),
+        "images": args.images.as_ref().map(|p| p.display().to_string()),
+        "frame": args.images.as_ref().map(|_| args.frame),
         "image_size": [w, h],
-        "cameras": scene_dir.rig.cameras.len(),
+        "cameras": input.rig.cameras.len(),
         "backend": result.backend,
         "adapter": ctx.as_ref().map(|c| json!({
             "name": c.adapter_name(),
@@ -148,4 +167,57 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// What is reconstructed: a rig and one image per camera.
+struct Input {
+    what: String,
+    rig: aquamvs_camera::Rig,
+    images: Vec<Vec<f32>>,
+    /// The scene's stated Z extent (scene folders only).
+    fallback_z: Option<(f64, f64)>,
+    kind: Option<&'static str>,
+}
+
+impl Input {
+    fn read(args: &Args) -> anyhow::Result<Self> {
+        if let (Some(cal), Some(dir)) = (&args.calibration, &args.images) {
+            let rig = aquamvs_io::aquacal::read_calibration(cal)?;
+            let cams: Vec<FolderCamera> = rig
+                .cameras
+                .iter()
+                .map(|c| FolderCamera {
+                    name: &c.name,
+                    width: c.width,
+                    height: c.height,
+                })
+                .collect();
+            let images = read_image_folder(dir, &cams, args.frame)?
+                .into_iter()
+                .map(|im| im.data)
+                .collect();
+            return Ok(Self {
+                what: format!(
+                    "frame {} of {} (calibration {})",
+                    args.frame,
+                    dir.display(),
+                    cal.display()
+                ),
+                rig,
+                images,
+                fallback_z: None,
+                kind: None,
+            });
+        }
+        let scene = args.scene.as_ref().context("--scene or --calibration")?;
+        let sd = read_scene_dir(scene)
+            .with_context(|| format!("reading scene folder {}", scene.display()))?;
+        Ok(Self {
+            what: format!("scene {} ({})", scene.display(), sd.scene.kind.name()),
+            fallback_z: Some((sd.scene.min_height(), sd.scene.max_height())),
+            kind: Some(sd.scene.kind.name()),
+            rig: sd.rig,
+            images: sd.images,
+        })
+    }
 }

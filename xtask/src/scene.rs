@@ -1,5 +1,6 @@
-//! `cargo xtask scene`: render a synthetic scene through the 13 reference-rig cameras and
-//! write the scene folder (rig.json, scene.json, mesh.ply, cameras/<name>/{image.png,depth.npy}).
+//! `cargo xtask scene`: render a synthetic scene through the 13 reference-rig cameras, or the
+//! cameras of an AquaCal calibration (`--rig`), and write the scene folder (rig.json,
+//! calibration.json, scene.json, mesh.ply, cameras/<name>/{image.png,depth.npy}).
 //!
 //! Every argument is checked before anything is rendered or written; the folder itself is
 //! written all or nothing (`aquamvs_io::scene_dir`).
@@ -10,6 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aquamvs_camera::{Distortion, Rig};
 use aquamvs_io::scene_dir::{SceneDir, check_output_dir, write_scene_dir_with};
+use aquamvs_scenes::placement::working_area;
 use aquamvs_scenes::{RenderOptions, Scene, SceneKind, check_render_memory, render_with_depth};
 
 /// Largest accepted image side, pixels.
@@ -17,15 +19,30 @@ const MAX_SIDE: u32 = 16384;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Surface: `flat` (z = 1.178 m) or `undulating` (1.178 + 5 mm·(sin 2πx/5cm + sin 2πy/6.5cm)).
+    /// Surface: `flat` (z = Z) or `undulating` (Z + 5 mm·(sin 2π(x−cx)/5cm + sin 2π(y−cy)/6.5cm)).
     #[arg(long)]
     kind: String,
-    /// Image width, pixels (1..=16384).
+    /// Image width, pixels (1..=16384); the reference rig only (a calibration has its own).
+    #[arg(long, allow_negative_numbers = true, required_unless_present = "rig")]
+    width: Option<u32>,
+    /// Image height, pixels (1..=16384); the reference rig only.
+    #[arg(long, allow_negative_numbers = true, required_unless_present = "rig")]
+    height: Option<u32>,
+    /// An AquaCal `calibration.json`: render for its cameras (lens models, names, auxiliary
+    /// flags) instead of the reference rig.
+    #[arg(long, conflicts_with_all = ["width", "height", "distortion"])]
+    rig: Option<PathBuf>,
+    /// Mean surface Z, metres (default: 1.178 on the reference rig; water_z + 0.2 m with --rig).
     #[arg(long, allow_negative_numbers = true)]
-    width: u32,
-    /// Image height, pixels (1..=16384).
-    #[arg(long, allow_negative_numbers = true)]
-    height: u32,
+    z: Option<f64>,
+    /// Centre `X,Y` of the surface formula and of the bounds, metres (default: the origin on
+    /// the reference rig; where the cameras' views overlap most with --rig).
+    #[arg(long, allow_hyphen_values = true)]
+    center: Option<String>,
+    /// Evaluation bounds `x0,x1,y0,y1`, metres (default: the reference patch; with --rig the
+    /// largest rectangle about the centre that 3 cameras see everywhere).
+    #[arg(long, allow_hyphen_values = true)]
+    bounds: Option<String>,
     /// Output folder (must not exist or be empty, unless --force).
     #[arg(long)]
     out: PathBuf,
@@ -59,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         other => bail!("unknown scene kind {other:?} (expected \"flat\" or \"undulating\")"),
     };
     for (name, v) in [("width", args.width), ("height", args.height)] {
-        if v == 0 || v > MAX_SIDE {
+        if let Some(v) = v.filter(|&v| v == 0 || v > MAX_SIDE) {
             bail!("--{name} {v} is out of range (1..={MAX_SIDE})");
         }
     }
@@ -81,28 +98,67 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(parse_distortion)
         .transpose()?
         .flatten();
+    let center = args
+        .center
+        .as_deref()
+        .map(|s| numbers::<2>("--center", s))
+        .transpose()?;
+    let bounds = args
+        .bounds
+        .as_deref()
+        .map(|s| numbers::<4>("--bounds", s))
+        .transpose()?;
+    if let Some(z) = args.z.filter(|z| !z.is_finite()) {
+        bail!("--z {z} must be a finite number of metres");
+    }
     check_output_dir(&args.out, args.force)?;
 
-    let mut rig = Rig::reference(args.width, args.height)?;
-    if distortion.is_some() {
-        let cameras = rig
-            .cameras
-            .iter()
-            .map(|c| c.with_distortion(distortion))
-            .collect::<Result<Vec<_>, _>>()
-            .context("--distortion")?;
-        rig = Rig::new(rig.interface, cameras)?;
-    }
-    let scene = match kind {
+    let rig = match &args.rig {
+        Some(path) => aquamvs_io::aquacal::read_calibration(path)?,
+        None => {
+            let (w, h) = (args.width.unwrap_or(0), args.height.unwrap_or(0));
+            let rig = Rig::reference(w, h)?;
+            let cameras = rig
+                .cameras
+                .iter()
+                .map(|c| c.with_distortion(distortion))
+                .collect::<Result<Vec<_>, _>>()
+                .context("--distortion")?;
+            Rig::new(rig.interface, cameras)?
+        }
+    };
+    let base = match kind {
         SceneKind::Flat => Scene::flat(),
         SceneKind::Undulating => Scene::undulating(),
     };
+    let z = args.z.unwrap_or(match args.rig {
+        Some(_) => rig.interface.water_z + aquamvs_camera::WORKING_DEPTH,
+        None => base.base_z,
+    });
+    let (center, bounds) = match (args.rig.is_some(), center, bounds) {
+        (_, c, Some(b)) => (c.unwrap_or([0.5 * (b[0] + b[1]), 0.5 * (b[2] + b[3])]), b),
+        (false, c, None) => (c.unwrap_or([0.0, 0.0]), base.bounds),
+        (true, c, None) => {
+            let area = working_area(&rig, z, c).context("placing the scene for the rig")?;
+            println!(
+                "scene placed at ({}, {}), bounds {:?} m: {} cameras see the centre, at least {} \
+                 every point of the bounds",
+                area.center[0], area.center[1], area.bounds, area.views_at_center, area.min_views
+            );
+            (area.center, area.bounds)
+        }
+    };
+    let scene = Scene::new(kind, z, base.amplitude, base.wavelength, bounds)
+        .and_then(|s| s.with_center(center))
+        .context("--z/--center/--bounds")?;
     scene.check_rig(&rig)?;
     let mesh_size = scene
         .mesh_size(args.mesh_spacing)
         .context("--mesh-spacing")?;
     let (have, source) = aquamvs_io::memory_available();
-    check_render_memory(args.width, args.height, rig.cameras.len(), mesh_size, have)
+    let w = rig.cameras.iter().map(|c| c.width).max().unwrap_or(0);
+    let h = rig.cameras.iter().map(|c| c.height).max().unwrap_or(0);
+    check_render_memory(w, h, rig.cameras.len(), mesh_size, have)
         .map_err(|e| anyhow::anyhow!("{e} (memory available from {source})"))?;
     if let Some(w) = scene.mesh_warning(args.mesh_spacing) {
         eprintln!("warning: --mesh-spacing: {w}");
@@ -137,15 +193,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     write_scene_dir_with(&args.out, &sd, &file, &mesh, args.force)?;
     println!(
-        "wrote {kind} scene to {}: {n_cams} cameras at {}x{}, mesh {} vertices / {} triangles, in {:.1} s",
+        "wrote {kind} scene to {}: {n_cams} cameras at {w}x{h}, mesh {} vertices / {} triangles, in {:.1} s",
         args.out.display(),
-        args.width,
-        args.height,
         mesh.vertices.len(),
         mesh.faces.len(),
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// `N` comma-separated finite numbers.
+fn numbers<const N: usize>(flag: &str, s: &str) -> anyhow::Result<[f64; N]> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("{flag} {s:?} must be {N} comma-separated numbers"))?;
+    let v: [f64; N] = v.try_into().map_err(|v: Vec<f64>| {
+        anyhow::anyhow!("{flag} {s:?} must be {N} numbers, got {}", v.len())
+    })?;
+    if v.iter().any(|x| !x.is_finite()) {
+        bail!("{flag} {s:?} has a non-finite number");
+    }
+    Ok(v)
 }
 
 /// `k1,k2,p1,p2,k3` → [`Distortion`], or `none` → no distortion (shared with `profile`).
@@ -173,5 +243,6 @@ pub(crate) fn parse_distortion(s: &str) -> anyhow::Result<Option<Distortion>> {
         p1: v[2],
         p2: v[3],
         k3: v[4],
+        ..Distortion::NONE
     }))
 }

@@ -2,7 +2,7 @@
 //! `tidy.rs` does; `tidy.rs` beside this file keeps the cheap per-file conventions). Fails
 //! when a crate outside the allowed set depends on wgpu, touches the file system or uses
 //! anyhow; when `ARCHITECTURE.md`'s dependency list disagrees with the `Cargo.toml` files;
-//! when a non-test source file is over 700 lines; when xtask's sources grow past 2,500 lines;
+//! when a non-test source file is over 700 lines; when xtask's sources grow past 3,200 lines;
 //! and when a stage function is called from xtask (the pipeline is the one chain of stages).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +26,7 @@ const STAGE_FUNCTIONS: [&str; 8] = [
     "GpuUndistort",
 ];
 const MAX_LINES: usize = 700;
-const MAX_XTASK_LINES: usize = 2500;
+const MAX_XTASK_LINES: usize = 3200;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

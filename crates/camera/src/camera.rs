@@ -91,6 +91,9 @@ pub struct Camera<T: RealField + Copy = f64> {
     pub distortion: Option<Distortion>,
     /// The water surface this camera looks through.
     pub interface: Interface<T>,
+    /// An auxiliary camera (AquaCal's `is_auxiliary`): a source for other views, never a
+    /// reference view of its own. `false` from [`Camera::new`].
+    pub auxiliary: bool,
     k_inv: Matrix3<T>,
     center: Point3<T>,
 }
@@ -195,6 +198,7 @@ impl<T: RealField + Copy> Camera<T> {
             t,
             distortion,
             interface,
+            auxiliary: false,
             k_inv,
             center,
         }
@@ -206,7 +210,7 @@ impl<T: RealField + Copy> Camera<T> {
         T: Into<f64>,
     {
         let c = |x: T| -> U { convert(x.into()) };
-        Camera::build(
+        let mut cam = Camera::build(
             self.name.clone(),
             self.width,
             self.height,
@@ -215,7 +219,9 @@ impl<T: RealField + Copy> Camera<T> {
             self.t.map(c),
             self.distortion,
             self.interface.cast(),
-        )
+        );
+        cam.auxiliary = self.auxiliary;
+        cam
     }
 
     /// The same camera recording through `distortion` (or none). Errors on a non-finite
@@ -230,11 +236,7 @@ impl<T: RealField + Copy> Camera<T> {
             if let Some(fold) = d.radial_fold(corner) {
                 return Err(CameraError::DistortionFolds {
                     name: self.name.clone(),
-                    k1: d.k1,
-                    k2: d.k2,
-                    p1: d.p1,
-                    p2: d.p2,
-                    k3: d.k3,
+                    lens: d.to_string(),
                     fold,
                     corner,
                 });

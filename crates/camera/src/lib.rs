@@ -38,8 +38,13 @@ mod distortion;
 mod rig;
 
 pub use camera::{Camera, Interface, Projection, Ray};
-pub use distortion::Distortion;
-pub use rig::{CameraFile, Rig, RigFile, check_camera_name};
+pub use distortion::{Distortion, LensError, LensModel};
+/// `fn lens_distort(model, c0, c1, p)`: the lens models of [`Distortion`] in WGSL, for the
+/// shaders of other crates to join before their own source ([`Distortion::shader_form`] gives
+/// the arguments). Text only: this crate does not touch the GPU.
+pub const LENS_WGSL: &str = include_str!("lens.wgsl");
+
+pub use rig::{CameraFile, Rig, RigFile, WORKING_DEPTH, check_camera_name};
 
 /// Errors from building cameras and rigs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -105,23 +110,15 @@ pub enum CameraError {
     /// The lens distortion folds the image: its radial mapping stops increasing before the
     /// image corners (see [`Distortion::radial_fold`]).
     #[error(
-        "camera {name:?}: distortion k1={k1}, k2={k2}, p1={p1}, p2={p2}, k3={k3} folds the \
-         image: the distorted radius stops increasing at normalised radius {fold:.4}, before \
-         the image corners (radius {corner:.4})"
+        "camera {name:?}: distortion {lens} folds the image: the distorted radius stops \
+         increasing at undistorted radius {fold:.4}, before the image corners (normalised \
+         distorted radius {corner:.4})"
     )]
     DistortionFolds {
         /// Camera name.
         name: String,
-        /// Radial r² coefficient.
-        k1: f64,
-        /// Radial r⁴ coefficient.
-        k2: f64,
-        /// Tangential coefficient 1.
-        p1: f64,
-        /// Tangential coefficient 2.
-        p2: f64,
-        /// Radial r⁶ coefficient.
-        k3: f64,
+        /// The lens model and its coefficients, as OpenCV lists them.
+        lens: String,
         /// Undistorted normalised radius where the mapping stops increasing.
         fold: f64,
         /// Normalised radius of the farthest image corner.

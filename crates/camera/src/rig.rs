@@ -20,6 +20,11 @@ pub const RING_RADIUS: f64 = 0.635;
 pub const WATER_Z: f64 = 0.978;
 /// The point every reference ring camera looks at (patch centre), metres.
 pub const PATCH_CENTER: [f64; 3] = [0.0, 0.0, 1.178];
+/// How far below the water surface views are compared when nothing says where the scene is
+/// ([`Rig::sources`]), and where a scene for a calibrated rig is put by default, metres.
+pub const WORKING_DEPTH: f64 = 0.2;
+/// The grid of reference pixels [`Rig::overlap`] samples.
+const OVERLAP_GRID: (usize, usize) = (32, 24);
 /// Number of ring cameras in the reference rig.
 pub const RING_CAMERAS: usize = 12;
 /// Horizontal field of view of the reference cameras, degrees.
@@ -58,7 +63,8 @@ impl Rig {
     /// The reference rig: 12 ring cameras `cam00`…`cam11` on a circle of radius 0.635 m at
     /// Z = 0 (cam00 on +X, counter-clockwise seen from above), each **tilted so that its
     /// principal ray, after refraction, hits the patch centre** (0, 0, 1.178), plus `center`
-    /// at the origin looking straight down. Water at 0.978 m, n_water 1.333, square pixels,
+    /// at the origin looking straight down, an **auxiliary** camera (a source, never a
+    /// reference view). Water at 0.978 m, n_water 1.333, square pixels,
     /// 60° horizontal field of view, principal point at the image centre.
     pub fn reference(width: u32, height: u32) -> Result<Self, CameraError> {
         let interface = Interface::water(WATER_Z);
@@ -76,14 +82,16 @@ impl Rig {
                 interface,
             )?);
         }
-        cameras.push(look_at_refracted(
+        let mut center = look_at_refracted(
             "center".into(),
             width,
             height,
             Point3::origin(),
             target,
             interface,
-        )?);
+        )?;
+        center.auxiliary = true;
+        cameras.push(center);
         Self::new(interface, cameras)
     }
 
@@ -108,35 +116,55 @@ impl Rig {
         self.cameras.iter().position(|c| c.name == name)
     }
 
-    /// Source cameras for `reference`: the other cameras ordered by the distance between
-    /// centres (ties broken by index), except that a camera directly above the patch
-    /// centre (`center` in the reference rig) goes after the four nearest ring neighbours, as
-    /// AquaMVS uses "4 nearest + centre". `count` is clamped to the number of other cameras.
+    /// Source cameras for `reference`: [`Rig::sources_at`] on the plane
+    /// [`WORKING_DEPTH`] below the water surface.
     pub fn sources(&self, reference: usize, count: usize) -> Vec<usize> {
+        self.sources_at(reference, count, self.interface.water_z + WORKING_DEPTH)
+    }
+
+    /// Source cameras for `reference`, from the geometry of the rig alone: the other cameras
+    /// (auxiliary ones too) ordered by how much of the reference's view they see on the plane
+    /// `Z = z` ([`Rig::overlap`], most first), ties broken by the distance between centres,
+    /// then by index. `count` is clamped to the number of other cameras.
+    pub fn sources_at(&self, reference: usize, count: usize, z: f64) -> Vec<usize> {
         let c0 = self.cameras[reference].center();
-        let is_center = |i: usize| {
-            let c = self.cameras[i].center();
-            c.x.hypot(c.y) < 1e-9
-        };
-        let mut ring: Vec<usize> = (0..self.cameras.len())
-            .filter(|&i| i != reference && !is_center(i))
+        let mut order: Vec<(usize, usize, f64)> = (0..self.cameras.len())
+            .filter(|&i| i != reference)
+            .map(|i| {
+                let seen = self.overlap_count(reference, i, z);
+                (i, seen, (self.cameras[i].center() - c0).norm())
+            })
             .collect();
-        ring.sort_by(|&a, &b| {
-            let da = (self.cameras[a].center() - c0).norm();
-            let db = (self.cameras[b].center() - c0).norm();
-            da.partial_cmp(&db)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.cmp(&b))
+        order.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal))
+                .then(a.0.cmp(&b.0))
         });
-        let centers: Vec<usize> = (0..self.cameras.len())
-            .filter(|&i| i != reference && is_center(i))
-            .collect();
-        let split = ring.len().min(4);
-        let mut order: Vec<usize> = ring[..split].to_vec();
-        order.extend(centers);
-        order.extend(&ring[split..]);
-        order.truncate(count);
-        order
+        order.into_iter().take(count).map(|(i, ..)| i).collect()
+    }
+
+    /// The fraction of camera `a`'s view that camera `b` sees on the plane `Z = z`: of a
+    /// 32 × 24 grid of `a`'s recorded pixels (cell centres), the share whose refracted ray
+    /// meets the plane at a point that projects inside `b`'s recorded image. 0 when the
+    /// plane is not below the water.
+    pub fn overlap(&self, a: usize, b: usize, z: f64) -> f64 {
+        self.overlap_count(a, b, z) as f64 / (OVERLAP_GRID.0 * OVERLAP_GRID.1) as f64
+    }
+
+    fn overlap_count(&self, a: usize, b: usize, z: f64) -> usize {
+        let (ca, cb) = (&self.cameras[a], &self.cameras[b]);
+        let (gx, gy) = OVERLAP_GRID;
+        let mut seen = 0;
+        for j in 0..gy {
+            for i in 0..gx {
+                let u = (i as f64 + 0.5) / gx as f64 * f64::from(ca.width) - 0.5;
+                let v = (j as f64 + 0.5) / gy as f64 * f64::from(ca.height) - 0.5;
+                if plane_point(ca, u, v, z).is_some_and(|p| sees(cb, &p)) {
+                    seen += 1;
+                }
+            }
+        }
+        seen
     }
 
     /// The serde form written to `rig.json`.
@@ -157,6 +185,7 @@ impl Rig {
                     t: [c.t.x, c.t.y, c.t.z],
                     center: Some(c.center().coords.into()),
                     distortion: c.distortion,
+                    auxiliary: c.auxiliary,
                 })
                 .collect(),
         }
@@ -173,7 +202,7 @@ impl Rig {
             .cameras
             .iter()
             .map(|c| {
-                Camera::new(
+                let mut cam = Camera::new(
                     c.name.clone(),
                     c.width,
                     c.height,
@@ -182,7 +211,9 @@ impl Rig {
                     Vector3::from(c.t),
                     c.distortion,
                     interface,
-                )
+                )?;
+                cam.auxiliary = c.auxiliary;
+                Ok(cam)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(interface, cameras)
@@ -210,6 +241,22 @@ pub fn check_camera_name(name: &str) -> Result<(), CameraError> {
     Err(CameraError::Name {
         name: name.to_owned(),
         why,
+    })
+}
+
+/// Where the refracted ray of `cam`'s recorded pixel `(u, v)` meets the plane `Z = z`.
+pub(crate) fn plane_point(cam: &Camera<f64>, u: f64, v: f64, z: f64) -> Option<Point3<f64>> {
+    let (x, y) = cam.undistort_pixel(u, v);
+    let ray = cam.cast_ray(x, y)?;
+    let depth = (z - ray.origin.z) / ray.direction.z;
+    (depth >= 0.0 && depth.is_finite()).then(|| ray.at(depth))
+}
+
+/// `true` when `p` projects inside `cam`'s recorded image.
+pub(crate) fn sees(cam: &Camera<f64>, p: &Point3<f64>) -> bool {
+    cam.project(p).is_some_and(|pr| {
+        let (u, v) = cam.distort_pixel(pr.pixel.x, pr.pixel.y);
+        cam.contains(u, v)
     })
 }
 
@@ -303,7 +350,10 @@ pub struct CameraFile {
     /// Camera centre in world coordinates (informative; derived from R and t).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub center: Option<[f64; 3]>,
-    /// Brown–Conrady distortion of the recorded images, if any.
+    /// Lens model of the recorded images, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distortion: Option<Distortion>,
+    /// An auxiliary camera: a source, never a reference view.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auxiliary: bool,
 }

@@ -145,19 +145,32 @@ fn invalid_geometry_is_rejected() {
 }
 
 #[test]
-fn sources_are_the_nearest_neighbours_then_the_centre() {
+fn sources_are_the_cameras_that_see_most_of_the_reference_view() {
     let rig = Rig::reference(64, 48).unwrap();
-    let names = |v: Vec<usize>| -> Vec<String> {
-        v.into_iter().map(|i| rig.cameras[i].name.clone()).collect()
-    };
-    assert_eq!(
-        names(rig.sources(0, 4)),
-        ["cam01", "cam11", "cam02", "cam10"]
+    let names =
+        |v: &[usize]| -> Vec<String> { v.iter().map(|&i| rig.cameras[i].name.clone()).collect() };
+    // On the reference ring the nearest neighbours see most of cam00's view.
+    let five = rig.sources(0, 5);
+    assert_eq!(names(&five[..4]), ["cam01", "cam11", "cam02", "cam10"]);
+    let z = rig.interface.water_z + aquamvs_camera::WORKING_DEPTH;
+    let all = rig.sources(0, 99);
+    assert_eq!(all.len(), 12, "every other camera, clamped");
+    let overlaps: Vec<f64> = all.iter().map(|&i| rig.overlap(0, i, z)).collect();
+    assert!(
+        overlaps.windows(2).all(|w| w[0] >= w[1]),
+        "ordered by overlap: {overlaps:?}"
     );
-    assert_eq!(
-        names(rig.sources(0, 5)),
-        ["cam01", "cam11", "cam02", "cam10", "center"]
-    );
+    assert!(overlaps[0] > 0.5 && overlaps[0] <= 1.0, "{overlaps:?}");
+    // The geometry decides, not the names: a camera that sees nothing of the reference view
+    // (one far away) comes last.
+    let mut far = rig.clone();
+    let moved = far.cameras[1].clone();
+    let t = moved.t - moved.r * nalgebra::Vector3::new(50.0, 0.0, 0.0);
+    far.cameras[1] =
+        aquamvs_camera::Camera::new("cam01", 64, 48, moved.k, moved.r, t, None, rig.interface)
+            .unwrap();
+    assert_eq!(far.overlap(0, 1, z), 0.0);
+    assert_eq!(*far.sources(0, 12).last().unwrap(), 1);
 }
 
 #[test]
@@ -178,6 +191,7 @@ fn distortion_inverts() {
         p1: 0.001,
         p2: -0.0005,
         k3: 0.0,
+        ..Distortion::NONE
     };
     for (x, y) in [(0.0f64, 0.0f64), (0.3, -0.2), (-0.45, 0.33)] {
         let (xd, yd) = d.distort(x, y);

@@ -9,7 +9,10 @@
 //! in a temporary sibling folder and renamed into place ([`scene_dir`]). Reads check a file's
 //! header before its body and refuse sizes the file cannot hold before allocating.
 
+pub mod aquacal;
+pub mod aquamvs_project;
 pub mod atomic;
+pub mod frames;
 mod host;
 pub mod image;
 pub mod npy;

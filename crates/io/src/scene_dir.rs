@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! DIR/rig.json                     serde form of the rig (aquamvs_camera::RigFile)
+//! DIR/calibration.json             the same rig as AquaCal writes it (aquacal, read by AquaMVS)
 //! DIR/scene.json                   serde form of the scene (aquamvs_scenes::SceneFile)
 //! DIR/mesh.ply                     ground-truth mesh over the evaluation bounds
 //! DIR/cameras/<name>/image.png     8-bit grey rendered image
@@ -59,7 +60,7 @@ pub fn depth_path(dir: &Path, camera: &str) -> PathBuf {
 
 /// Checks that `dir` may receive a scene: it does not exist, or is an empty folder, or
 /// `force` is set and it is **recognisably a scene folder** — `rig.json` and `scene.json`, and
-/// nothing but `mesh.ply` and `cameras/<name>/{image.png,depth.npy}` beside them (no symbolic
+/// nothing but `calibration.json`, `mesh.ply` and `cameras/<name>/{image.png,depth.npy}` beside them (no symbolic
 /// links). Anything else in it is named in the error, so `--force` never deletes work that a
 /// scene folder would not hold. Nothing is changed.
 pub fn check_output_dir(dir: &Path, force: bool) -> Result<(), IoError> {
@@ -108,7 +109,7 @@ fn not_a_scene_folder(dir: &Path) -> Result<Option<String>, IoError> {
     for (name, kind) in &top {
         let path = dir.join(name);
         match name.as_str() {
-            "rig.json" | "scene.json" | "mesh.ply" if kind.is_file() => {}
+            "rig.json" | "calibration.json" | "scene.json" | "mesh.ply" if kind.is_file() => {}
             "cameras" if kind.is_dir() => {
                 for (cam, kind) in list(&path)? {
                     let cam_dir = path.join(&cam);
@@ -231,6 +232,7 @@ fn write_contents(
 ) -> Result<(), IoError> {
     std::fs::create_dir(tmp).map_err(|e| IoError::os(tmp, e))?;
     write_json(&rig_path(tmp), &sd.rig.to_file())?;
+    crate::aquacal::write_calibration(&tmp.join("calibration.json"), &sd.rig)?;
     write_json(&scene_path(tmp), scene_file)?;
     ply::write_mesh(&mesh_path(tmp), &mesh.vertices, &mesh.faces)?;
     for (i, cam) in sd.rig.cameras.iter().enumerate() {

@@ -61,7 +61,7 @@ pub use observe::{Observer, Profiled, Progress, StageKind};
 pub use options::{DepthOptions, ReconstructOptions};
 pub use reconstruct::{
     Backend, Counts, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange,
-    ring_cameras, valid_fraction,
+    reference_views, valid_fraction,
 };
 pub use sparse::{
     DepthRange, Keypoint, KeypointOptions, SparseOptions, SparsePoint, SparseResult, Triangulation,

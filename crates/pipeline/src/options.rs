@@ -44,8 +44,8 @@ pub struct ReconstructOptions {
     pub fusion: FusionOptions,
     /// Stage 5.
     pub surface: SurfaceOptions,
-    /// Reference views of sparse matching and the sweep; `None`: every ring camera
-    /// ([`crate::ring_cameras`]).
+    /// Reference views of sparse matching and the sweep; `None`: every camera that is not auxiliary
+    /// ([`crate::reference_views`]).
     pub references: Option<Vec<usize>>,
     /// The scene's stated world-Z extent `(z_min, z_max)`, metres: a view without a sparse
     /// range sweeps the ray depths that cover it (± `fallback_margin`).
@@ -119,7 +119,7 @@ impl ReconstructOptions {
         let references = self
             .references
             .clone()
-            .unwrap_or_else(|| crate::ring_cameras(rig));
+            .unwrap_or_else(|| crate::reference_views(rig));
         if references.is_empty() {
             return Err(PipelineError::Input("no reference views".into()));
         }

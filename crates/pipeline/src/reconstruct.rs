@@ -184,15 +184,17 @@ impl Reconstruction {
     }
 }
 
-/// Ring cameras: every camera not directly above the patch centre (horizontal distance of
-/// its centre from the Z axis > 1 mm), i.e. all but `center` in the reference rig.
-pub fn ring_cameras(rig: &Rig) -> Vec<usize> {
-    (0..rig.cameras.len())
-        .filter(|&i| {
-            let c = rig.cameras[i].center();
-            c.x.hypot(c.y) > 1e-3
-        })
-        .collect()
+/// The default reference views: every camera that is not auxiliary (all of them if every
+/// camera is), i.e. all but `center` in the reference rig.
+pub fn reference_views(rig: &Rig) -> Vec<usize> {
+    let own: Vec<usize> = (0..rig.cameras.len())
+        .filter(|&i| !rig.cameras[i].auxiliary)
+        .collect();
+    if own.is_empty() {
+        (0..rig.cameras.len()).collect()
+    } else {
+        own
+    }
 }
 
 impl<'a> Pipeline<'a> {

@@ -1,12 +1,12 @@
 //! Stage 1, undistortion: remap a lens-distorted recording to the pinhole model of its camera.
 
-use aquamvs_camera::Camera;
+use aquamvs_camera::{Camera, Distortion};
 use aquamvs_gpu::{empty_buffer, read_back, staging_buffer, storage_buffer, uniform_buffer};
 use bytemuck::{Pod, Zeroable};
 
 use crate::PipelineError;
 
-/// Uniforms of `undistort.wgsl` (16 scalars, 64 bytes).
+/// Uniforms of `undistort.wgsl` (20 scalars, 80 bytes).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct Params {
@@ -15,13 +15,11 @@ struct Params {
     cx: f32,
     cy: f32,
     skew: f32,
-    k1: f32,
-    k2: f32,
-    p1: f32,
-    p2: f32,
-    k3: f32,
+    model: f32,
     width: u32,
     height: u32,
+    c0: [f32; 4],
+    c1: [f32; 4],
     fill: f32,
     _pad: [u32; 3],
 }
@@ -98,7 +96,11 @@ impl GpuUndistort {
     /// Compiles the shader and builds the pipeline.
     pub fn new(device: &wgpu::Device) -> Result<Self, PipelineError> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::include_wgsl!("undistort.wgsl"));
+        let source = [aquamvs_camera::LENS_WGSL, include_str!("undistort.wgsl")].join("\n");
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("undistort.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("undistort"),
             layout: None,
@@ -136,19 +138,18 @@ impl GpuUndistort {
             )));
         }
         let k = &camera.k;
+        let (model, c0, c1) = Distortion::shader_form(Some(&d));
         let params = Params {
             fx: k[(0, 0)] as f32,
             fy: k[(1, 1)] as f32,
             cx: k[(0, 2)] as f32,
             cy: k[(1, 2)] as f32,
             skew: k[(0, 1)] as f32,
-            k1: d.k1 as f32,
-            k2: d.k2 as f32,
-            p1: d.p1 as f32,
-            p2: d.p2 as f32,
-            k3: d.k3 as f32,
+            model,
             width: camera.width,
             height: camera.height,
+            c0,
+            c1,
             fill,
             _pad: [0; 3],
         };

@@ -1,6 +1,7 @@
-// Undistortion: for every output (undistorted, pinhole) pixel, apply the Brown–Conrady model to
-// find where it lies in the recorded image and sample that bilinearly. Pixel centres at integer
-// coordinates; samples whose 2x2 footprint leaves the recorded image get `fill`.
+// Undistortion: for every output (undistorted, pinhole) pixel, apply the lens model (the camera
+// crate's `lens.wgsl`, joined before this file) to find where it lies in the recorded image and
+// sample that bilinearly. Pixel centres at integer coordinates; samples whose 2x2 footprint
+// leaves the recorded image get `fill`.
 
 struct Params {
     fx: f32,
@@ -8,13 +9,11 @@ struct Params {
     cx: f32,
     cy: f32,
     skew: f32,
-    k1: f32,
-    k2: f32,
-    p1: f32,
-    p2: f32,
-    k3: f32,
+    model: f32,
     width: u32,
     height: u32,
+    c0: vec4<f32>,
+    c1: vec4<f32>,
     fill: f32,
     _pad0: u32,
     _pad1: u32,
@@ -37,11 +36,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Undistorted pixel -> ideal normalised coordinates (K⁻¹ of an upper-triangular K).
     let y = (f32(gid.y) - params.cy) / params.fy;
     let x = (f32(gid.x) - params.cx - params.skew * y) / params.fx;
-    // Brown–Conrady, ideal -> distorted (OpenCV's k1, k2, p1, p2, k3).
-    let r2 = x * x + y * y;
-    let radial = 1.0 + r2 * (params.k1 + r2 * (params.k2 + r2 * params.k3));
-    let xd = x * radial + 2.0 * params.p1 * x * y + params.p2 * (r2 + 2.0 * x * x);
-    let yd = y * radial + params.p1 * (r2 + 2.0 * y * y) + 2.0 * params.p2 * x * y;
+    // The lens model, ideal -> distorted.
+    let d = lens_distort(params.model, params.c0, params.c1, vec2<f32>(x, y));
+    let xd = d.x;
+    let yd = d.y;
     // Back to pixels of the recorded image.
     let ud = params.fx * xd + params.skew * yd + params.cx;
     let vd = params.fy * yd + params.cy;

@@ -12,6 +12,7 @@ const LENS: Distortion = Distortion {
     p1: 0.0015,
     p2: -0.001,
     k3: 0.0,
+    ..Distortion::NONE
 };
 
 fn camera(w: u32, h: u32) -> Camera<f64> {

@@ -47,6 +47,7 @@
 
 mod estimate;
 mod mesh;
+pub mod placement;
 mod render;
 mod scene;
 mod texture;
@@ -60,6 +61,9 @@ pub use texture::{TEXTURE_DESCRIPTION, texture};
 /// Errors from building scenes and meshes.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SceneError {
+    /// No scene placement fits the rig (see [`placement`]).
+    #[error("{0}")]
+    Placement(String),
     /// A parameter is NaN or infinite.
     #[error("{0} is not finite")]
     NonFinite(&'static str),

@@ -76,6 +76,9 @@ pub struct Scene {
     pub wavelength: f64,
     /// Evaluation crop and mesh extent `[x_min, x_max, y_min, y_max]`, metres.
     pub bounds: [f64; 4],
+    /// Origin `(cx, cy)` of the surface formula, metres: the formula reads `x − cx`,
+    /// `y − cy` ([`Scene::with_center`]; `[0, 0]` for the reference scenes).
+    pub center: [f64; 2],
 }
 
 impl Scene {
@@ -87,6 +90,7 @@ impl Scene {
             amplitude: 0.0,
             wavelength: 0.0,
             bounds: PATCH_BOUNDS,
+            center: [0.0, 0.0],
         }
     }
 
@@ -99,6 +103,7 @@ impl Scene {
             amplitude: UNDULATING_AMPLITUDE,
             wavelength: UNDULATING_WAVELENGTH,
             bounds: PATCH_BOUNDS,
+            center: [0.0, 0.0],
         }
     }
 
@@ -156,7 +161,17 @@ impl Scene {
             amplitude,
             wavelength,
             bounds,
+            center: [0.0, 0.0],
         })
+    }
+
+    /// The same surface with its formula centred on `(cx, cy)` (it reads `x − cx`, `y − cy`);
+    /// the bounds are not moved.
+    pub fn with_center(self, center: [f64; 2]) -> Result<Self, SceneError> {
+        if center.iter().any(|c| !c.is_finite()) {
+            return Err(SceneError::NonFinite("center"));
+        }
+        Ok(Self { center, ..self })
     }
 
     /// Angular wave numbers `(2π/λ, 2π/(1.3λ))`; zero for a flat scene.
@@ -176,6 +191,7 @@ impl Scene {
             SceneKind::Flat => self.base_z,
             SceneKind::Undulating => {
                 let (kx, ky) = self.wave_numbers();
+                let (x, y) = (x - self.center[0], y - self.center[1]);
                 self.base_z + self.amplitude * ((kx * x).sin() + (ky * y).sin())
             }
         }
@@ -188,6 +204,7 @@ impl Scene {
             SceneKind::Undulating => {
                 let (kx, ky) = self.wave_numbers();
                 let a = self.amplitude;
+                let (x, y) = (x - self.center[0], y - self.center[1]);
                 let (sx, cx) = (kx * x).sin_cos();
                 let (sy, cy) = (ky * y).sin_cos();
                 (self.base_z + a * (sx + sy), a * kx * cx, a * ky * cy)
@@ -267,8 +284,8 @@ impl Scene {
         let a = self.amplitude;
         let f_df = |t: f64| {
             let p = o + d * t;
-            let (sx, cx) = (kx * p.x).sin_cos();
-            let (sy, cy) = (ky * p.y).sin_cos();
+            let (sx, cx) = (kx * (p.x - self.center[0])).sin_cos();
+            let (sy, cy) = (ky * (p.y - self.center[1])).sin_cos();
             let h = self.base_z + a * (sx + sy);
             let f = p.z - h;
             let df = d.z - a * (kx * cx * d.x + ky * cy * d.y);
@@ -355,12 +372,21 @@ impl Scene {
         x >= b[0] && x <= b[1] && y >= b[2] && y <= b[3]
     }
 
-    /// A human-readable formula of the surface, e.g. `"z = 1.178"`.
+    /// A human-readable formula of the surface, e.g. `"z = 1.178"`; a centred scene reads
+    /// `(x - cx)` and `(y - cy)`.
     pub fn formula(&self) -> String {
+        let axis = |name: &str, c: f64| {
+            if c == 0.0 {
+                name.to_owned()
+            } else {
+                format!("({name} - {c})")
+            }
+        };
+        let (x, y) = (axis("x", self.center[0]), axis("y", self.center[1]));
         match self.kind {
             SceneKind::Flat => format!("z = {}", self.base_z),
             SceneKind::Undulating => format!(
-                "z = {} + {} * (sin(2*pi*x/{}) + sin(2*pi*y/({} * {})))",
+                "z = {} + {} * (sin(2*pi*{x}/{}) + sin(2*pi*{y}/({} * {})))",
                 self.base_z, self.amplitude, self.wavelength, Y_WAVELENGTH_RATIO, self.wavelength
             ),
         }
@@ -376,6 +402,7 @@ impl Scene {
             amplitude: (!flat).then_some(self.amplitude),
             wavelength: (!flat).then_some(self.wavelength),
             bounds: self.bounds,
+            center: (self.center != [0.0, 0.0]).then_some(self.center),
             surface: Some(self.formula()),
             units: Some("metres; +Z down into the water".into()),
             texture: Some(crate::TEXTURE_DESCRIPTION.into()),
@@ -388,6 +415,10 @@ impl Scene {
 
     /// Builds and validates a scene from its serde form.
     pub fn from_file(file: &SceneFile) -> Result<Self, SceneError> {
+        Self::from_file_uncentred(file)?.with_center(file.center.unwrap_or([0.0, 0.0]))
+    }
+
+    fn from_file_uncentred(file: &SceneFile) -> Result<Self, SceneError> {
         let need = |v: Option<f64>, name: &str| {
             v.ok_or_else(|| {
                 SceneError::File(format!("a {} scene needs \"{name}\"", file.kind.name()))
@@ -415,7 +446,8 @@ impl Scene {
 }
 
 /// `scene.json`: `{"kind", "depth_z"}` (flat) or `{"kind", "base_depth_z", "amplitude",
-/// "wavelength"}` (undulating), `"bounds": [x_min, x_max, y_min, y_max]`, plus informative
+/// "wavelength"}` (undulating), `"bounds": [x_min, x_max, y_min, y_max]`, `"center": [cx, cy]`
+/// when the formula is centred away from the origin, plus informative
 /// extras (formula, texture, how the folder was rendered). Metres, **+Z down**.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SceneFile {
@@ -435,6 +467,9 @@ pub struct SceneFile {
     pub wavelength: Option<f64>,
     /// Evaluation crop and mesh extent.
     pub bounds: [f64; 4],
+    /// Origin `[cx, cy]` of the formula (`x − cx`, `y − cy`); absent: `[0, 0]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center: Option<[f64; 2]>,
     /// The surface formula (informative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surface: Option<String>,

@@ -201,6 +201,7 @@ fn depth_maps_with_distortion_use_the_undistorted_pixel() {
         p1: 0.001,
         p2: -0.0005,
         k3: 0.0,
+        ..aquamvs_camera::Distortion::NONE
     };
     let scene = Scene::flat();
     for cam in &mut rig.cameras {

@@ -174,6 +174,7 @@ fn distorted_images_show_the_texture_at_the_undistorted_ray() {
         p1: 0.0008,
         p2: -0.0004,
         k3: 0.0,
+        ..Distortion::NONE
     };
     let scene = Scene::undulating();
     let opts = RenderOptions {

@@ -337,6 +337,7 @@ fn distorted_cameras_gpu_agrees_with_cpu() {
             p1: 0.002,
             p2: -0.001,
             k3: 0.0,
+            ..aquamvs_camera::Distortion::NONE
         });
     }
     let scene = plane_scene_of(rig, 3);

@@ -1,7 +1,9 @@
 //! Every `.wgsl` file under `crates/` parses and validates with naga (no GPU needed).
 //!
 //! A folder holding a prelude `params.wgsl` (the sweep's shaders) is loaded as the sweep loads
-//! it: the prelude alone, and every other shader of the folder joined after it.
+//! it: the prelude alone, and every other shader of the folder joined after it. The camera
+//! crate's lens models (`lens.wgsl`, `aquamvs_camera::LENS_WGSL`) come first in every shader
+//! but their own file, as the sweep and the undistortion stage join them.
 
 use std::path::{Path, PathBuf};
 
@@ -22,14 +24,19 @@ fn wgsl_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The source of `file` as compiled: after its folder's prelude, if it has one.
+/// The source of `file` as compiled: after the lens models and its folder's prelude, if it
+/// has one.
 fn joined_source(file: &Path) -> String {
     let source = std::fs::read_to_string(file).unwrap();
-    let prelude = file.with_file_name(PRELUDE);
-    if file.file_name().is_some_and(|n| n == PRELUDE) || !prelude.exists() {
+    if file.file_name().is_some_and(|n| n == "lens.wgsl") {
         return source;
     }
-    std::fs::read_to_string(prelude).unwrap() + "\n" + &source
+    let lens = aquamvs_camera::LENS_WGSL.to_owned() + "\n";
+    let prelude = file.with_file_name(PRELUDE);
+    if file.file_name().is_some_and(|n| n == PRELUDE) || !prelude.exists() {
+        return lens + &source;
+    }
+    lens + &std::fs::read_to_string(prelude).unwrap() + "\n" + &source
 }
 
 #[test]

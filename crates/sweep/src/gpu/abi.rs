@@ -5,7 +5,7 @@
 //! **Every struct and constant here has a WGSL twin** (`params.wgsl`, `warp.wgsl`, `ncc.wgsl`,
 //! `cost.wgsl`); `gpu/tests.rs` parses the shaders with naga and fails when the two diverge.
 
-use aquamvs_camera::Camera;
+use aquamvs_camera::{Camera, Distortion};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
 
@@ -205,14 +205,7 @@ impl SrcCamU {
         let col = |j: usize| [r[(0, j)] as f32, r[(1, j)] as f32, r[(2, j)] as f32, 0.0];
         let c = cam.center();
         let k = &cam.k;
-        let d = cam.distortion.filter(|d| !d.is_identity());
-        let (dist0, dist1) = match d {
-            Some(d) => (
-                [d.k1 as f32, d.k2 as f32, d.p1 as f32, d.p2 as f32],
-                [d.k3 as f32, 0.0, 0.0, 0.0],
-            ),
-            None => ([0.0; 4], [0.0; 4]),
-        };
+        let (model, dist0, dist1) = Distortion::shader_form(cam.distortion.as_ref());
         Self {
             col0: col(0),
             col1: col(1),
@@ -233,7 +226,7 @@ impl SrcCamU {
                 k[(0, 1)] as f32,
                 cam.interface.n_air as f32,
                 cam.interface.n_water as f32,
-                if d.is_some() { 1.0 } else { 0.0 },
+                model,
             ],
             dist0,
             dist1,

@@ -3,15 +3,22 @@
 //! compute pipelines.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use super::abi::{BatchU, PAD_LEFT, STRIP};
 use super::scoped;
 use crate::SweepError;
 
-/// `warp.wgsl` as compiled: after the prelude.
-pub(super) const WARP_WGSL: &str =
-    concat!(include_str!("params.wgsl"), "\n", include_str!("warp.wgsl"));
+/// `warp.wgsl` as compiled: after the prelude and the lens models
+/// ([`aquamvs_camera::LENS_WGSL`]).
+pub(super) static WARP_WGSL: LazyLock<String> = LazyLock::new(|| {
+    [
+        include_str!("params.wgsl"),
+        aquamvs_camera::LENS_WGSL,
+        include_str!("warp.wgsl"),
+    ]
+    .join("\n")
+});
 /// `cost.wgsl` as compiled: after the prelude.
 pub(super) const COST_WGSL: &str =
     concat!(include_str!("params.wgsl"), "\n", include_str!("cost.wgsl"));
@@ -166,7 +173,7 @@ impl Pipelines {
     /// error scope: wgpu reports shader errors there).
     pub(super) fn new(device: &wgpu::Device) -> Self {
         use Slot::*;
-        let warp_module = module(device, "warp.wgsl", WARP_WGSL);
+        let warp_module = module(device, "warp.wgsl", &WARP_WGSL);
         let cost_module = module(device, "cost.wgsl", COST_WGSL);
         let warp_layout = layout(
             device,

@@ -52,7 +52,7 @@ impl TestKernels {
     pub(super) fn new(device: &wgpu::Device) -> Result<Self, SweepError> {
         use Slot::*;
         scoped(device, || {
-            let warp = module(device, "warp.wgsl", WARP_WGSL);
+            let warp = module(device, "warp.wgsl", &WARP_WGSL);
             let cost = module(device, "cost.wgsl", COST_WGSL);
             let points_layout = layout(
                 device,

@@ -122,7 +122,7 @@ fn shader_structs_match_their_rust_mirrors() {
     compare(&prelude, ParamsU::WGSL_NAME, params.0, params.1).unwrap();
     let batch = (BatchU::FIELDS, size_of::<BatchU>());
     compare(&prelude, BatchU::WGSL_NAME, batch.0, batch.1).unwrap();
-    let warp = parse("warp.wgsl", WARP_WGSL);
+    let warp = parse("warp.wgsl", &WARP_WGSL);
     let cam = (SrcCamU::FIELDS, size_of::<SrcCamU>());
     compare(&warp, SrcCamU::WGSL_NAME, cam.0, cam.1).unwrap();
     let (_, state) = wgsl_struct(&parse("cost.wgsl", COST_WGSL), "WtaState");
@@ -161,7 +161,7 @@ fn shared_constants_match() {
         wgsl_const(&ncc, "MAX_TAPS"),
         U32(STRIP + SweepSettings::MAX_WINDOW - 1)
     );
-    let warp = parse("warp.wgsl", WARP_WGSL);
+    let warp = parse("warp.wgsl", &WARP_WGSL);
     assert_eq!(wgsl_const(&warp, "INVALID"), F32(crate::INVALID));
 }
 
@@ -169,7 +169,7 @@ fn shared_constants_match() {
 /// validate with naga.
 #[test]
 fn compiled_shaders_validate() {
-    validate("warp.wgsl", WARP_WGSL);
+    validate("warp.wgsl", &WARP_WGSL);
     validate("cost.wgsl", COST_WGSL);
     for window in (3..=SweepSettings::MAX_WINDOW).step_by(2) {
         let src = ncc_source(window).unwrap();

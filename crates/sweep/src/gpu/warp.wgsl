@@ -19,7 +19,8 @@
 // without bounds tests. The source images come as 16-bit texel quads: for pixel (x, y)
 // the codes of (x, y), (x+1, y), (x, y+1), (x+1, y+1), so a bilinear sample is one load.
 
-// Joined after `params.wgsl` (Params P, Batch B, PAD_LEFT) when loaded.
+// Joined after `params.wgsl` (Params P, Batch B, PAD_LEFT) and the camera crate's `lens.wgsl`
+// (lens_distort) when loaded.
 
 // A source camera (`SrcCamU`).
 struct SrcCam {
@@ -28,9 +29,9 @@ struct SrcCam {
     col2: vec4<f32>,
     center: vec4<f32>,   // camera centre C (xyz), water_z (w)
     intr: vec4<f32>,     // fx, fy, cx, cy
-    extra: vec4<f32>,    // skew, n_air, n_water, has_distortion (0 or 1)
-    dist0: vec4<f32>,    // k1, k2, p1, p2
-    dist1: vec4<f32>,    // k3, 0, 0, 0
+    extra: vec4<f32>,    // skew, n_air, n_water, lens model (0 none, 1 standard, 2 fisheye)
+    dist0: vec4<f32>,    // k1, k2, p1, p2 (lens_distort's c0)
+    dist1: vec4<f32>,    // k3, k4, k5, k6 (lens_distort's c1)
     dims: vec4<u32>,     // width, height, offset of the image in src_img, 0
 }
 
@@ -135,19 +136,9 @@ fn to_pixel(cam: SrcCam, pc: vec3<f32>) -> vec3<f32> {
     let iz = 1.0 / pc.z;
     var x = pc.x * iz;
     var y = pc.y * iz;
-    if (cam.extra.w > 0.5) {
-        let k1 = cam.dist0.x;
-        let k2 = cam.dist0.y;
-        let p1 = cam.dist0.z;
-        let p2 = cam.dist0.w;
-        let k3 = cam.dist1.x;
-        let r2 = x * x + y * y;
-        let radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3));
-        let xd = x * radial + 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x);
-        let yd = y * radial + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y;
-        x = xd;
-        y = yd;
-    }
+    let d = lens_distort(cam.extra.w, cam.dist0, cam.dist1, vec2<f32>(x, y));
+    x = d.x;
+    y = d.y;
     return vec3<f32>(cam.intr.x * x + cam.extra.x * y + cam.intr.z, cam.intr.y * y + cam.intr.w, 1.0);
 }
 
