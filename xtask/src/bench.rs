@@ -98,6 +98,14 @@ pub struct Args {
     /// always holds everything).
     #[arg(long)]
     verbose: bool,
+    /// Also run a peer's own sweep beside ours (`aquamvs`: AquaMVS's PyTorch plane sweep, through
+    /// `tools/peer/aquamvs_sweep.py`; skipped with one line when it is not installed).
+    #[arg(long, value_parser = ["aquamvs"])]
+    peer: Option<String>,
+    /// Python interpreter with `aquamvs` and `torch` for --peer (default: $AQUAMVS_PYTHON, else
+    /// python3).
+    #[arg(long, requires = "peer")]
+    python: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -201,6 +209,26 @@ fn run_benchmarks(
     eprintln!("[3/3] sweep throughput on the \"small\" workload");
     let mut sweep_throughput = throughput_rows(gpu.as_ref(), args.runs)?;
 
+    let (peer, peer_skipped) = match &args.peer {
+        None => (Vec::new(), None),
+        Some(_) => {
+            eprintln!("[peer] AquaMVS's own sweep beside ours (standard workload, both scenes)");
+            let python = crate::peer::python(args.python.as_deref());
+            let work = std::env::temp_dir().join(format!("aquamvs-peer-{}", std::process::id()));
+            let rows = crate::peer::rows(&python, &work, gpu.as_ref(), args.runs);
+            let _ = std::fs::remove_dir_all(&work);
+            match rows? {
+                Ok(rows) => (rows, None),
+                Err(why) => {
+                    eprintln!(
+                        "skipped the AquaMVS peer: {why} (give a Python with aquamvs and torch \
+                         by --python or AQUAMVS_PYTHON; see tools/peer/README.md)"
+                    );
+                    (Vec::new(), Some(why))
+                }
+            }
+        }
+    };
     let mut machine = machine::machine(gpu.as_ref());
     if no_adapter {
         machine.adapter = NO_ADAPTER.into();
@@ -225,6 +253,8 @@ fn run_benchmarks(
             thresholds: thresholds.clone(),
         }),
         depth_error_map: None,
+        peer,
+        peer_skipped,
     };
     let map = error_map.map(|(map, about)| {
         results.depth_error_map = Some(about);

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use aquamvs_io::aquamvs_project::write_project;
 use aquamvs_io::check_writable_dir;
-use aquamvs_io::scene_dir::read_scene_dir;
+use aquamvs_io::scene_dir::{mesh_path, read_scene_dir, read_scene_file};
+use aquamvs_scenes::MeshData;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,7 +21,13 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     check_writable_dir(&args.out)?;
     let sd = read_scene_dir(&args.scene)?;
-    write_project(&args.scene, &sd, &args.out)?;
+    let scene_file = read_scene_file(&args.scene)?;
+    let mesh = aquamvs_io::ply::read(&mesh_path(&args.scene))?;
+    let mesh = MeshData {
+        vertices: mesh.vertices,
+        faces: mesh.faces,
+    };
+    write_project(&sd, &scene_file, &mesh, &args.out)?;
     let out = args.out.display();
     println!(
         "wrote AquaMVS project {out}: {} cameras (calibration.json, config.yaml, images/, \

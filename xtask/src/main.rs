@@ -10,6 +10,7 @@ mod evaluate;
 mod export;
 mod flags;
 mod machine;
+mod peer;
 mod profile;
 mod reconstruct;
 mod scene;
@@ -48,7 +49,27 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    use clap::error::ErrorKind;
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        // Usage errors on one line, as every other error.
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see --help)");
+            std::process::exit(2);
+        }
+    };
     let result = match cli.command {
         Command::Scene(args) => scene::run(args),
         Command::Sweep(args) => sweep::run(args),

@@ -796,3 +796,200 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
     // The summary fits a screen.
     assert!(String::from_utf8_lossy(&o.stdout).lines().count() <= 30);
 }
+
+#[test]
+fn own_rigs_calibrations_projects_and_image_folders() {
+    let root = Scratch::new("own-rig");
+    let scene = root.path("scene");
+    ok(&[
+        "scene",
+        "--kind",
+        "undulating",
+        "--width",
+        "128",
+        "--height",
+        "96",
+        "--out",
+        &scene,
+        "--mesh-spacing",
+        "0.01",
+        "--supersample",
+        "2",
+    ]);
+    let calibration = root.path("scene/calibration.json");
+    assert!(
+        Path::new(&calibration).is_file(),
+        "a scene folder holds calibration.json"
+    );
+
+    // A scene for the rig of a calibration: geometry decides the centre and the bounds.
+    let again = root.path("again");
+    let o = ok(&[
+        "scene",
+        "--rig",
+        &calibration,
+        "--kind",
+        "flat",
+        "--out",
+        &again,
+        "--mesh-spacing",
+        "0.01",
+        "--supersample",
+        "1",
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("scene placed at"), "{said}");
+    let placed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path("again/scene.json")).unwrap())
+            .unwrap();
+    assert_eq!(placed["depth_z"], 0.978 + 0.2, "water_z + 0.2 m");
+    let b: Vec<f64> = serde_json::from_value(placed["bounds"].clone()).unwrap();
+    assert!(
+        b[0] < 0.0 && b[1] > 0.0 && b[2] < 0.0 && b[3] > 0.0,
+        "{b:?}"
+    );
+    let rig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path("again/rig.json")).unwrap())
+            .unwrap();
+    assert_eq!(rig["cameras"].as_array().unwrap().len(), 13);
+    assert_eq!(
+        rig["cameras"][12]["auxiliary"], true,
+        "the centre camera stays auxiliary"
+    );
+    // An off-origin centre is recorded and used by the formula.
+    let moved = root.path("moved");
+    ok(&[
+        "scene",
+        "--rig",
+        &calibration,
+        "--kind",
+        "undulating",
+        "--center=0.01,-0.02",
+        "--out",
+        &moved,
+        "--mesh-spacing",
+        "0.01",
+        "--supersample",
+        "1",
+    ]);
+    let moved_scene: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path("moved/scene.json")).unwrap())
+            .unwrap();
+    assert_eq!(moved_scene["center"], serde_json::json!([0.01, -0.02]));
+    assert!(
+        moved_scene["surface"]
+            .as_str()
+            .unwrap()
+            .contains("(x - 0.01)")
+    );
+
+    // The scene as an AquaMVS project, then a real-image-folder reconstruction of it gives the
+    // same fused cloud as the scene folder.
+    let project = root.path("project");
+    ok(&["export-aquamvs", "--scene", &scene, "--out", &project]);
+    for rel in [
+        "calibration.json",
+        "config.yaml",
+        "images/cam00/frame_000000.png",
+        "images/center/frame_000000.png",
+        "ground_truth/scene.json",
+        "ground_truth/mesh.ply",
+        "ground_truth/depth/cam07.npy",
+    ] {
+        assert!(root.0.join("project").join(rel).is_file(), "{rel}");
+    }
+    let yaml = std::fs::read_to_string(root.path("project/config.yaml")).unwrap();
+    assert!(
+        yaml.contains("calibration_path: \"calibration.json\""),
+        "{yaml}"
+    );
+    assert!(yaml.contains("\"cam03\": \"images/cam03\""), "{yaml}");
+    let (a, b) = (root.path("from-scene"), root.path("from-images"));
+    ok(&[
+        "reconstruct",
+        "--scene",
+        &scene,
+        "--out",
+        &a,
+        "--backend",
+        "cpu",
+    ]);
+    let images = root.path("project/images");
+    let cal = root.path("project/calibration.json");
+    ok(&[
+        "reconstruct",
+        "--calibration",
+        &cal,
+        "--images",
+        &images,
+        "--out",
+        &b,
+        "--backend",
+        "cpu",
+    ]);
+    let read = |d: &str| std::fs::read(Path::new(d).join("points.ply")).unwrap();
+    assert!(read(&a).len() > 1000, "a real cloud");
+    assert_eq!(read(&a), read(&b), "same fused cloud from the image folder");
+
+    // Bad rigs and folders: one line naming what is wrong.
+    std::fs::remove_file(root.path("project/images/cam05/frame_000000.png")).unwrap();
+    fails_with(
+        &[
+            "reconstruct",
+            "--calibration",
+            &cal,
+            "--images",
+            &images,
+            "--out",
+            &b,
+        ],
+        "camera \"cam05\"",
+    );
+    let bad = root.path("bad.json");
+    let text = std::fs::read_to_string(&cal).unwrap();
+    std::fs::write(
+        &bad,
+        text.replacen("\"version\": \"1.0\"", "\"version\": \"0.9\"", 1),
+    )
+    .unwrap();
+    fails_with(
+        &[
+            "scene",
+            "--rig",
+            &bad,
+            "--kind",
+            "flat",
+            "--out",
+            &root.path("x"),
+        ],
+        "0.9",
+    );
+    fails_with(
+        &[
+            "scene",
+            "--rig",
+            &calibration,
+            "--kind",
+            "flat",
+            "--width",
+            "64",
+            "--out",
+            &root.path("x"),
+        ],
+        "--width",
+    );
+    fails_with(
+        &[
+            "scene",
+            "--rig",
+            &calibration,
+            "--kind",
+            "flat",
+            "--bounds",
+            "1,2",
+            "--out",
+            &root.path("x"),
+        ],
+        "--bounds",
+    );
+}

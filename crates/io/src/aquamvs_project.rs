@@ -17,8 +17,11 @@
 
 use std::path::Path;
 
-use crate::scene_dir::{SceneDir, depth_path, image_path, mesh_path, scene_path};
-use crate::{IoError, OutputSet};
+use aquamvs_scenes::{MeshData, SceneFile};
+
+use crate::image::encode_gray_png;
+use crate::scene_dir::SceneDir;
+use crate::{IoError, OutputSet, npy, ply};
 
 /// The frame file every camera gets (one frame per project).
 pub const FRAME: &str = "frame_000000.png";
@@ -45,10 +48,15 @@ pub fn config_yaml(cameras: &[&str]) -> String {
     out
 }
 
-/// Writes the AquaMVS project of the scene folder `scene` (already read as `sd`) into
-/// `project`: see the module notes. Files of `project` outside the set are left alone.
-pub fn write_project(scene: &Path, sd: &SceneDir, project: &Path) -> Result<(), IoError> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| IoError::os(p, e));
+/// Writes the AquaMVS project of the scene `sd` (described by `scene_file`, ground-truth
+/// `mesh`) into `project`: see the module notes. Files of `project` outside the set are left
+/// alone.
+pub fn write_project(
+    sd: &SceneDir,
+    scene_file: &SceneFile,
+    mesh: &MeshData,
+    project: &Path,
+) -> Result<(), IoError> {
     let mut out = OutputSet::new(project);
     out.add(
         "calibration.json",
@@ -56,17 +64,22 @@ pub fn write_project(scene: &Path, sd: &SceneDir, project: &Path) -> Result<(), 
     );
     let names: Vec<&str> = sd.rig.cameras.iter().map(|c| c.name.as_str()).collect();
     out.add("config.yaml", config_yaml(&names));
-    for name in &names {
+    for (i, cam) in sd.rig.cameras.iter().enumerate() {
+        let png = encode_gray_png(cam.width, cam.height, &sd.images[i])
+            .map_err(|m| IoError::format(project, format!("camera {:?}: {m}", cam.name)))?;
+        out.add(format!("images/{}/{FRAME}", cam.name), png);
         out.add(
-            format!("images/{name}/{FRAME}"),
-            read(&image_path(scene, name))?,
-        );
-        out.add(
-            format!("ground_truth/depth/{name}.npy"),
-            read(&depth_path(scene, name))?,
+            format!("ground_truth/depth/{}.npy", cam.name),
+            npy::encode_f32(cam.height as usize, cam.width as usize, &sd.depths[i]),
         );
     }
-    out.add("ground_truth/scene.json", read(&scene_path(scene))?);
-    out.add("ground_truth/mesh.ply", read(&mesh_path(scene))?);
+    let mut json = serde_json::to_string_pretty(scene_file)
+        .map_err(|e| IoError::format(project, e.to_string()))?;
+    json.push('\n');
+    out.add("ground_truth/scene.json", json);
+    out.add(
+        "ground_truth/mesh.ply",
+        ply::encode(&mesh.vertices, &mesh.faces),
+    );
     out.commit()
 }

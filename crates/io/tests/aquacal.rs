@@ -173,7 +173,10 @@ fn malformed_calibrations_are_one_line_errors() {
     assert_eq!(rig.interface.water_z, 0.72);
     // (serde_json::Value sorts the keys, so find the camera by name.)
     let t = rig.cameras[rig.index_of("cam01").unwrap()].t;
-    assert!((t - nalgebra::Vector3::new(-0.25, 0.0, 0.0)).norm() < 1e-12, "{t:?}");
+    assert!(
+        (t - nalgebra::Vector3::new(-0.25, 0.0, 0.0)).norm() < 1e-12,
+        "{t:?}"
+    );
     assert!(
         parse_calibration("not json")
             .unwrap_err()

@@ -35,7 +35,7 @@ pub struct Links<'a> {
 pub const REGRESSION_REGION: &str = "regression-check";
 
 /// The generated regions of the benchmarks page (`docs/benchmarks.rst`), in page order.
-pub const BENCHMARKS_REGIONS: [&str; 10] = [
+pub const BENCHMARKS_REGIONS: [&str; 11] = [
     "provenance",
     "hardware",
     "baseline-performance",
@@ -45,6 +45,7 @@ pub const BENCHMARKS_REGIONS: [&str; 10] = [
     "accuracy-simulated",
     "accuracy-measured",
     "sweep-throughput",
+    "peer-aquamvs",
     REGRESSION_REGION,
 ];
 
@@ -263,6 +264,42 @@ pub fn benchmarks_regions(
         "This run did not time the sweep on the named workloads.",
     );
 
+    let peer = match (bench.peer.first(), &bench.peer_skipped) {
+        (Some(r), _) => join(&[
+            tables::peer(bench).to_rst(),
+            format!(
+                "Measured by {} in the run of {}: reference {}, sources {}, {}×{}, {} depths, \
+                 window {}, ray depths {}; ``aquamvs`` {}, ``torch`` {}. Errors are the median \
+                 |ray-depth error| over the patch pixels with an estimate, against the same \
+                 ground truth.",
+                lit("cargo xtask bench --peer aquamvs"),
+                bench.generated_at,
+                r.reference,
+                r.sources.join(", "),
+                r.width,
+                r.height,
+                r.depths,
+                r.window,
+                bench
+                    .peer
+                    .iter()
+                    .map(|r| format!(
+                        "{:.4}–{:.4} m ({})",
+                        r.depth_range[0], r.depth_range[1], r.scene
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.aquamvs_version,
+                r.torch_version
+            ),
+        ]),
+        (None, Some(why)) => format!("The AquaMVS peer was asked for but skipped: {why}."),
+        (None, None) => format!(
+            "This run did not measure AquaMVS (run {} with AquaMVS and PyTorch installed).",
+            lit("cargo xtask bench --peer aquamvs")
+        ),
+    };
+
     let regression = match &bench.regression_check {
         Some(r) => join(&[
             tables::regression(bench).to_rst(),
@@ -284,6 +321,7 @@ pub fn benchmarks_regions(
         ("accuracy-simulated", simulated),
         ("accuracy-measured", join(&measured_parts)),
         ("sweep-throughput", throughput),
+        ("peer-aquamvs", peer),
         (REGRESSION_REGION, regression),
     ]
 }

@@ -331,6 +331,38 @@ pub fn throughput(bench: &BenchmarkResults) -> Table {
     t
 }
 
+/// AquaMVS's own sweep beside ours (`bench --peer aquamvs`): two rows per scene.
+pub fn peer(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "AquaMVS's plane sweep beside ours (same images, views, range, depths, window)",
+        &[
+            "Scene",
+            "Sweep",
+            "Backend",
+            "Median |error| (mm)",
+            "Valid (%)",
+            "Median time (s)",
+            "Samples/s",
+            "Speed-up",
+        ],
+    );
+    for r in &bench.peer {
+        for (side, speedup) in [(&r.ours, fixed(r.speedup, 1) + "×"), (&r.peer, "1×".into())] {
+            t.push(vec![
+                r.scene.clone(),
+                side.name.clone(),
+                side.backend.clone(),
+                fixed(side.median_error_mm, 3),
+                fixed(side.valid_pct, 1),
+                fixed(side.median_s, 2),
+                si(side.samples_per_s),
+                speedup,
+            ]);
+        }
+    }
+    t
+}
+
 /// The regression thresholds of `cargo xtask bench --compare`.
 pub fn regression(bench: &BenchmarkResults) -> Table {
     let mut t = Table::new(

@@ -215,6 +215,12 @@ pub struct BenchmarkResults {
     /// The depth-error map of one view, if bench wrote one.
     #[serde(default)]
     pub depth_error_map: Option<ErrorMapRef>,
+    /// AquaMVS's own sweep beside ours (`bench --peer aquamvs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peer: Vec<crate::PeerRow>,
+    /// Why the peer comparison did not run, when it was asked for and could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_skipped: Option<String>,
 }
 
 /// A depth-error image: `height` rows of `width` values, row-major; `null` marks pixels with no
@@ -269,6 +275,9 @@ impl BenchmarkResults {
                     "repeats an earlier row's scene and method",
                 ));
             }
+        }
+        for (i, r) in self.peer.iter().enumerate() {
+            r.check(&f, &format!("peer[{i}]"))?;
         }
         for (i, r) in self.sweep_throughput.iter().enumerate() {
             let at = format!("sweep_throughput[{i}]");
