@@ -244,6 +244,7 @@ def main() -> int:
         if surf is not None:
             dz = np.abs(pts[:, 2] - surf(pts[:, 0], pts[:, 1]))
             row["max_dz_mm"] = float(dz.max() * 1e3)
+            row["dz_within_tol_pct"] = float(100.0 * (dz <= z_tol).mean())
             if dz.max() > z_tol:
                 k = int(dz.argmax())
                 fail(f"{name}: |dz| {dz.max() * 1e3:.4f} mm > {args.z_tol_mm} mm at pixel {pix[k].tolist()}")
@@ -255,6 +256,7 @@ def main() -> int:
             row["ok"] = False
         dpx = np.linalg.norm(np.where(bad[:, None], 0.0, back - pix), axis=1)
         row["max_dpx"] = float(dpx.max())
+        row["dpx_within_tol_pct"] = float(100.0 * (dpx <= args.px_tol).mean())
         if dpx.max() > args.px_tol:
             k = int(dpx.argmax())
             fail(f"{name}: reprojection {dpx.max():.5f} px > {args.px_tol} px at pixel {pix[k].tolist()}")

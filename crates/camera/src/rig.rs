@@ -124,47 +124,55 @@ impl Rig {
 
     /// Source cameras for `reference`, from the geometry of the rig alone: the other cameras
     /// (auxiliary ones too) ordered by how much of the reference's view they see on the plane
-    /// `Z = z` ([`Rig::overlap`], most first), ties broken by the distance between centres,
-    /// then by index. `count` is clamped to the number of other cameras.
+    /// `Z = z`, at the reference's resolution ([`Rig::overlap`], most first), ties broken by
+    /// the distance between centres, then by index. `count` is clamped to the number of other
+    /// cameras.
     pub fn sources_at(&self, reference: usize, count: usize, z: f64) -> Vec<usize> {
         let c0 = self.cameras[reference].center();
-        let mut order: Vec<(usize, usize, f64)> = (0..self.cameras.len())
+        let mut order: Vec<(usize, f64, f64)> = (0..self.cameras.len())
             .filter(|&i| i != reference)
             .map(|i| {
-                let seen = self.overlap_count(reference, i, z);
+                // Rounded so that mirror-image cameras tie exactly.
+                let seen = (self.overlap(reference, i, z) * 1e6).round();
                 (i, seen, (self.cameras[i].center() - c0).norm())
             })
             .collect();
         order.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then(a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal))
+            b.1.total_cmp(&a.1)
+                .then(a.2.total_cmp(&b.2))
                 .then(a.0.cmp(&b.0))
         });
         order.into_iter().take(count).map(|(i, ..)| i).collect()
     }
 
-    /// The fraction of camera `a`'s view that camera `b` sees on the plane `Z = z`: of a
-    /// 32 × 24 grid of `a`'s recorded pixels (cell centres), the share whose refracted ray
-    /// meets the plane at a point that projects inside `b`'s recorded image. 0 when the
-    /// plane is not below the water.
+    /// How much of camera `a`'s view camera `b` sees on the plane `Z = z`, in `[0, 1]`: over
+    /// a 32 × 24 grid of `a`'s recorded pixels (cell centres) whose refracted ray meets the
+    /// plane, the mean of `min(1, (s_b / s_a)²)` where the point projects inside `b`'s
+    /// recorded image (0 elsewhere), `s` being each camera's local scale there (pixels per
+    /// metre on the plane): the overlap counted in `b`'s pixels, up to one per pixel of `a`.
+    /// A camera that sees the whole view at least as finely scores 1; a wide, coarse one (a
+    /// fisheye) scores by its pixel density. 0 when the plane is not below the water.
     pub fn overlap(&self, a: usize, b: usize, z: f64) -> f64 {
-        self.overlap_count(a, b, z) as f64 / (OVERLAP_GRID.0 * OVERLAP_GRID.1) as f64
-    }
-
-    fn overlap_count(&self, a: usize, b: usize, z: f64) -> usize {
         let (ca, cb) = (&self.cameras[a], &self.cameras[b]);
         let (gx, gy) = OVERLAP_GRID;
-        let mut seen = 0;
+        let mut seen = 0.0;
         for j in 0..gy {
             for i in 0..gx {
                 let u = (i as f64 + 0.5) / gx as f64 * f64::from(ca.width) - 0.5;
                 let v = (j as f64 + 0.5) / gy as f64 * f64::from(ca.height) - 0.5;
-                if plane_point(ca, u, v, z).is_some_and(|p| sees(cb, &p)) {
-                    seen += 1;
+                let Some(p) = plane_point(ca, u, v, z) else {
+                    continue;
+                };
+                if sees(cb, &p) {
+                    let ratio = match (local_scale(cb, &p), local_scale(ca, &p)) {
+                        (Some(sb), Some(sa)) if sa > 0.0 => (sb / sa).powi(2).min(1.0),
+                        _ => 1.0,
+                    };
+                    seen += ratio;
                 }
             }
         }
-        seen
+        seen / (gx * gy) as f64
     }
 
     /// The serde form written to `rig.json`.
@@ -258,6 +266,23 @@ pub(crate) fn sees(cam: &Camera<f64>, p: &Point3<f64>) -> bool {
         let (u, v) = cam.distort_pixel(pr.pixel.x, pr.pixel.y);
         cam.contains(u, v)
     })
+}
+
+/// Pixels per metre of `cam`'s recorded image around `p` on a horizontal plane: the larger
+/// displacement of `p`'s pixel when `p` moves 1 mm along X or along Y.
+fn local_scale(cam: &Camera<f64>, p: &Point3<f64>) -> Option<f64> {
+    let pixel = |q: &Point3<f64>| {
+        cam.project(q)
+            .map(|pr| cam.distort_pixel(pr.pixel.x, pr.pixel.y))
+    };
+    let (u0, v0) = pixel(p)?;
+    let step = 1e-3;
+    let mut best: f64 = 0.0;
+    for d in [Vector3::new(step, 0.0, 0.0), Vector3::new(0.0, step, 0.0)] {
+        let (u, v) = pixel(&(p + d))?;
+        best = best.max((u - u0).hypot(v - v0) / step);
+    }
+    Some(best)
 }
 
 /// A camera whose refracted principal ray passes through `target`.
