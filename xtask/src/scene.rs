@@ -19,7 +19,8 @@ const MAX_SIDE: u32 = 16384;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Surface: `flat` (z = Z) or `undulating` (Z + 5 mm·(sin 2π(x−cx)/5cm + sin 2π(y−cy)/6.5cm)).
+    /// Surface: `flat` (z = Z), `undulating` (Z + 5 mm·(sin 2π(x−cx)/5cm + sin 2π(y−cy)/6.5cm))
+    /// or `slope` (Z + tan 20°·(x−cx): a plane at 20° to the water surface).
     #[arg(long)]
     kind: String,
     /// Image width, pixels (1..=16384); the reference rig only (a calibration has its own).
@@ -73,7 +74,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let kind: SceneKind = match args.kind.as_str() {
         "flat" => SceneKind::Flat,
         "undulating" => SceneKind::Undulating,
-        other => bail!("unknown scene kind {other:?} (expected \"flat\" or \"undulating\")"),
+        "slope" => SceneKind::Slope,
+        other => {
+            bail!("unknown scene kind {other:?} (expected \"flat\", \"undulating\" or \"slope\")")
+        }
     };
     for (name, v) in [("width", args.width), ("height", args.height)] {
         if let Some(v) = v.filter(|&v| v == 0 || v > MAX_SIDE) {
@@ -130,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let base = match kind {
         SceneKind::Flat => Scene::flat(),
         SceneKind::Undulating => Scene::undulating(),
+        SceneKind::Slope => Scene::slope(),
     };
     let z = args.z.unwrap_or(match args.rig {
         Some(_) => rig.interface.water_z + aquamvs_camera::WORKING_DEPTH,
@@ -140,17 +145,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (false, c, None) => (c.unwrap_or([0.0, 0.0]), base.bounds),
         (true, c, None) => {
             let area = working_area(&rig, z, c).context("placing the scene for the rig")?;
+            // A slope keeps within half the working depth of Z (below the water).
+            let half = 0.5 * (z - rig.interface.water_z);
+            let bounds = base
+                .with_center(area.center)?
+                .fit_bounds(&rig, &area, half)
+                .context("placing the scene for the rig")?;
             println!(
                 "scene placed at ({}, {}), bounds {:?} m: {} cameras see the centre, at least {} \
                  every point of the bounds",
-                area.center[0], area.center[1], area.bounds, area.views_at_center, area.min_views
+                area.center[0], area.center[1], bounds, area.views_at_center, area.min_views
             );
-            (area.center, area.bounds)
+            (area.center, bounds)
         }
     };
-    let scene = Scene::new(kind, z, base.amplitude, base.wavelength, bounds)
-        .and_then(|s| s.with_center(center))
-        .context("--z/--center/--bounds")?;
+    let scene = match kind {
+        SceneKind::Slope => Scene::new_slope(z, base.slope_deg, bounds),
+        _ => Scene::new(kind, z, base.amplitude, base.wavelength, bounds),
+    }
+    .and_then(|s| s.with_center(center))
+    .context("--z/--center/--bounds")?;
     scene.check_rig(&rig)?;
     let mesh_size = scene
         .mesh_size(args.mesh_spacing)

@@ -1,8 +1,9 @@
 //! Synthetic underwater scenes with exact ground truth: the surfaces the plane sweep is tested on,
 //! their ground-truth ray-depth maps, meshes and surface samples, and rendered images.
 //!
-//! Main types: [`Scene`] (an analytic height field `z = h(x, y)`: [`Scene::flat`] or
-//! [`Scene::undulating`]), [`MeshData`] (its triangle mesh over the evaluation bounds),
+//! Main types: [`Scene`] (an analytic height field `z = h(x, y)`: [`Scene::flat`],
+//! [`Scene::undulating`] or [`Scene::slope`], a plane at 20° to the water surface that tests
+//! slanted support), [`MeshData`] (its triangle mesh over the evaluation bounds),
 //! [`RenderOptions`] and [`render`] (greyscale images of the procedural world [`texture`] seen
 //! through a refractive camera), [`SceneFile`] (the serde form written to `scene.json`).
 //!
@@ -18,7 +19,9 @@
 //! - Ground truth comes from the analytic surface, never from the mesh. [`Scene::intersect`]
 //!   finds the **first** root of `f(t) = z(t) − h(x(t), y(t))` along the ray with steps that
 //!   provably cannot pass a root (a bound on `|f''|` gives the largest safe step), which also
-//!   converges quadratically to ~1e-10 m at an ordinary crossing.
+//!   converges quadratically to ~1e-10 m at an ordinary crossing; the planes (flat, slope)
+//!   are intersected in closed form. A slope is unbounded in Z: its `min_height` and
+//!   `max_height` are taken over the evaluation bounds.
 //! - The texture is procedural and lives in world `(x, y)`: every view of a point sees the same
 //!   grey value, which is what makes rendered images a test of multi-view geometry.
 //! - Rendering is anti-aliased by supersampling each pixel on a regular `n×n` grid, `n`

@@ -59,8 +59,8 @@ impl Scene {
         self.mesh_in(self.bounds, spacing)
     }
 
-    /// The coarsest mesh spacing [`Scene::mesh`] accepts, metres: for a flat scene the larger
-    /// side of the bounds (a plane is meshed exactly at any spacing); for an undulating one
+    /// The coarsest mesh spacing [`Scene::mesh`] accepts, metres: for a flat or slope scene the
+    /// larger side of the bounds (a plane is meshed exactly at any spacing); for an undulating one
     /// **half the wavelength** (λ/2, two vertices per wave: any coarser and the mesh no longer
     /// shows the waves). Between that and λ/8 the mesh is a poor ground truth, which
     /// [`Scene::mesh_warning`] says.
@@ -70,17 +70,19 @@ impl Scene {
 
     fn max_spacing_in(&self, bounds: [f64; 4]) -> f64 {
         match self.kind {
-            SceneKind::Flat => (bounds[1] - bounds[0]).max(bounds[3] - bounds[2]),
+            SceneKind::Flat | SceneKind::Slope => {
+                (bounds[1] - bounds[0]).max(bounds[3] - bounds[2])
+            }
             SceneKind::Undulating => 0.5 * self.wavelength,
         }
     }
 
     /// About how far (metres) a mesh at `spacing` departs from the surface: for each sine,
     /// the chord error `A·(1 − cos(π·h/λ))` of a grid straddling a crest, summed over x and y
-    /// (0 for a flat scene).
+    /// (0 for a flat or slope scene: planes are meshed exactly).
     pub fn mesh_deviation(&self, spacing: f64) -> f64 {
         match self.kind {
-            SceneKind::Flat => 0.0,
+            SceneKind::Flat | SceneKind::Slope => 0.0,
             SceneKind::Undulating => [1.0, Y_WAVELENGTH_RATIO]
                 .iter()
                 .map(|r| {
@@ -140,7 +142,7 @@ impl Scene {
                 max,
                 kind: self.kind,
                 why: match self.kind {
-                    SceneKind::Flat => "the larger side of the bounds",
+                    SceneKind::Flat | SceneKind::Slope => "the larger side of the bounds",
                     SceneKind::Undulating => "half the wavelength",
                 },
             });
@@ -159,7 +161,7 @@ impl Scene {
     }
 
     /// [`Scene::mesh`] over other bounds `[x_min, x_max, y_min, y_max]` (the surface is
-    /// defined everywhere; for a flat scene the spacing limit is the larger side of these
+    /// defined everywhere; for a flat or slope scene the spacing limit is the larger side of these
     /// bounds).
     pub fn mesh_in(&self, bounds: [f64; 4], spacing: f64) -> Result<MeshData, SceneError> {
         let (nx, ny) = self.grid_in(bounds, spacing)?;

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::SceneError;
+use crate::placement::{WorkingArea, views_of};
 
 /// The reference patch depth, metres (water_z 0.978 + 0.2).
 pub const PATCH_Z: f64 = 1.178;
@@ -19,6 +20,10 @@ pub const UNDULATING_AMPLITUDE: f64 = 0.005;
 pub const UNDULATING_WAVELENGTH: f64 = 0.05;
 /// The y wavelength of the undulating surface is this times the x wavelength.
 pub const Y_WAVELENGTH_RATIO: f64 = 1.3;
+/// Angle of the reference slope scene to the water surface, degrees.
+pub const SLOPE_DEG: f64 = 20.0;
+/// A slope scene's angle must be below this, degrees (steeper planes are seen edge-on).
+pub const MAX_SLOPE_DEG: f64 = 80.0;
 
 /// The shape of a scene's surface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,14 +33,18 @@ pub enum SceneKind {
     Flat,
     /// `z = base_z + A·(sin(2πx/λ) + sin(2πy/(1.3λ)))`.
     Undulating,
+    /// The plane `z = base_z + tan(θ)·x`, tilted by `θ` about the y axis (it deepens toward
+    /// +X).
+    Slope,
 }
 
 impl SceneKind {
-    /// `"flat"` or `"undulating"`.
+    /// `"flat"`, `"undulating"` or `"slope"`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Flat => "flat",
             Self::Undulating => "undulating",
+            Self::Slope => "slope",
         }
     }
 }
@@ -52,8 +61,9 @@ impl std::str::FromStr for SceneKind {
         match s {
             "flat" => Ok(Self::Flat),
             "undulating" => Ok(Self::Undulating),
+            "slope" => Ok(Self::Slope),
             _ => Err(SceneError::File(format!(
-                "unknown scene kind {s:?} (expected \"flat\" or \"undulating\")"
+                "unknown scene kind {s:?} (expected \"flat\", \"undulating\" or \"slope\")"
             ))),
         }
     }
@@ -62,18 +72,23 @@ impl std::str::FromStr for SceneKind {
 /// An analytic height-field scene `z = h(x, y)` (**+Z down into the water**).
 ///
 /// The surface is **defined everywhere**; `bounds` is only the evaluation crop and the mesh
-/// extent. Build with [`Scene::flat`], [`Scene::undulating`] or the validating [`Scene::new`];
-/// the fields are public for reading — a scene edited by hand is not re-validated.
+/// extent. Build with [`Scene::flat`], [`Scene::undulating`], [`Scene::slope`] or the
+/// validating [`Scene::new`] and [`Scene::new_slope`]; the fields are public for reading — a
+/// scene edited by hand is not re-validated (unless [`Scene::validate`] is called).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scene {
-    /// Flat or undulating.
+    /// Flat, undulating or slope.
     pub kind: SceneKind,
-    /// Mean surface Z, metres.
+    /// Mean surface Z, metres (for a slope: Z at `x = cx`).
     pub base_z: f64,
-    /// Amplitude `A` of each sine, metres (0 for a flat scene).
+    /// Amplitude `A` of each sine, metres (0 for a flat or slope scene).
     pub amplitude: f64,
-    /// Wavelength `λ` along x, metres (the y wavelength is 1.3λ); unused for a flat scene.
+    /// Wavelength `λ` along x, metres (the y wavelength is 1.3λ); unused for a flat or slope
+    /// scene.
     pub wavelength: f64,
+    /// Angle `θ` of a slope scene to the water surface, degrees, in `(0, 80)`; 0 for the
+    /// other kinds.
+    pub slope_deg: f64,
     /// Evaluation crop and mesh extent `[x_min, x_max, y_min, y_max]`, metres.
     pub bounds: [f64; 4],
     /// Origin `(cx, cy)` of the surface formula, metres: the formula reads `x − cx`,
@@ -89,6 +104,7 @@ impl Scene {
             base_z: PATCH_Z,
             amplitude: 0.0,
             wavelength: 0.0,
+            slope_deg: 0.0,
             bounds: PATCH_BOUNDS,
             center: [0.0, 0.0],
         }
@@ -102,6 +118,21 @@ impl Scene {
             base_z: PATCH_Z,
             amplitude: UNDULATING_AMPLITUDE,
             wavelength: UNDULATING_WAVELENGTH,
+            slope_deg: 0.0,
+            bounds: PATCH_BOUNDS,
+            center: [0.0, 0.0],
+        }
+    }
+
+    /// The reference slope scene: `z = 1.178 + tan(20°)·x`, bounds
+    /// `[-0.25, 0.25, -0.15, 0.15]` (Z from 1.087 to 1.269 m over the bounds).
+    pub fn slope() -> Self {
+        Self {
+            kind: SceneKind::Slope,
+            base_z: PATCH_Z,
+            amplitude: 0.0,
+            wavelength: 0.0,
+            slope_deg: SLOPE_DEG,
             bounds: PATCH_BOUNDS,
             center: [0.0, 0.0],
         }
@@ -109,6 +140,8 @@ impl Scene {
 
     /// Builds and validates a scene: every number finite, `x_min < x_max`, `y_min < y_max`;
     /// a flat scene has amplitude 0; an undulating one has amplitude ≥ 0 and wavelength > 0.
+    /// A slope scene needs its angle: build it with [`Scene::new_slope`] (here its angle
+    /// would be 0, which is refused).
     pub fn new(
         kind: SceneKind,
         base_z: f64,
@@ -116,53 +149,72 @@ impl Scene {
         wavelength: f64,
         bounds: [f64; 4],
     ) -> Result<Self, SceneError> {
-        if !base_z.is_finite() {
-            return Err(SceneError::NonFinite("base_z"));
-        }
-        if !amplitude.is_finite() {
-            return Err(SceneError::NonFinite("amplitude"));
-        }
-        if !wavelength.is_finite() {
-            return Err(SceneError::NonFinite("wavelength"));
-        }
-        if bounds.iter().any(|b| !b.is_finite()) {
-            return Err(SceneError::NonFinite("bounds"));
-        }
-        if !(bounds[0] < bounds[1] && bounds[2] < bounds[3]) {
-            return Err(SceneError::Bounds(bounds));
-        }
-        match kind {
-            SceneKind::Flat if amplitude != 0.0 => {
-                return Err(SceneError::Parameter {
-                    name: "amplitude",
-                    value: amplitude,
-                    why: "a flat scene has amplitude 0",
-                });
-            }
-            SceneKind::Undulating if amplitude < 0.0 => {
-                return Err(SceneError::Parameter {
-                    name: "amplitude",
-                    value: amplitude,
-                    why: "must be >= 0",
-                });
-            }
-            SceneKind::Undulating if !(wavelength > 0.0) => {
-                return Err(SceneError::Parameter {
-                    name: "wavelength",
-                    value: wavelength,
-                    why: "must be > 0",
-                });
-            }
-            _ => {}
-        }
-        Ok(Self {
+        let scene = Self {
             kind,
             base_z,
             amplitude,
             wavelength,
+            slope_deg: 0.0,
             bounds,
             center: [0.0, 0.0],
-        })
+        };
+        scene.validate()?;
+        Ok(scene)
+    }
+
+    /// Builds and validates a slope scene `z = base_z + tan(slope_deg°)·x`: every number
+    /// finite, `x_min < x_max`, `y_min < y_max`, `0 < slope_deg < 80`.
+    pub fn new_slope(base_z: f64, slope_deg: f64, bounds: [f64; 4]) -> Result<Self, SceneError> {
+        let scene = Self {
+            kind: SceneKind::Slope,
+            base_z,
+            amplitude: 0.0,
+            wavelength: 0.0,
+            slope_deg,
+            bounds,
+            center: [0.0, 0.0],
+        };
+        scene.validate()?;
+        Ok(scene)
+    }
+
+    /// The checks of [`Scene::new`] and [`Scene::new_slope`] (and a finite centre) on a
+    /// scene built or edited by hand.
+    pub fn validate(&self) -> Result<(), SceneError> {
+        let (a, w, s, b) = (self.amplitude, self.wavelength, self.slope_deg, self.bounds);
+        for (name, v) in [("base_z", self.base_z), ("amplitude", a), ("wavelength", w)] {
+            if !v.is_finite() {
+                return Err(SceneError::NonFinite(name));
+            }
+        }
+        if !s.is_finite() {
+            return Err(SceneError::NonFinite("slope_deg"));
+        }
+        if b.iter().any(|b| !b.is_finite()) {
+            return Err(SceneError::NonFinite("bounds"));
+        }
+        if self.center.iter().any(|c| !c.is_finite()) {
+            return Err(SceneError::NonFinite("center"));
+        }
+        if !(b[0] < b[1] && b[2] < b[3]) {
+            return Err(SceneError::Bounds(b));
+        }
+        let bad = |name, value, why| Err(SceneError::Parameter { name, value, why });
+        match self.kind {
+            SceneKind::Slope if !(s > 0.0 && s < MAX_SLOPE_DEG) => bad(
+                "slope_deg",
+                s,
+                "a slope scene's angle must be in (0, 80) degrees",
+            ),
+            SceneKind::Slope if a != 0.0 => bad("amplitude", a, "a slope scene has amplitude 0"),
+            SceneKind::Flat | SceneKind::Undulating if s != 0.0 => {
+                bad("slope_deg", s, "only a slope scene has a non-zero angle")
+            }
+            SceneKind::Flat if a != 0.0 => bad("amplitude", a, "a flat scene has amplitude 0"),
+            SceneKind::Undulating if a < 0.0 => bad("amplitude", a, "must be >= 0"),
+            SceneKind::Undulating if !(w > 0.0) => bad("wavelength", w, "must be > 0"),
+            _ => Ok(()),
+        }
     }
 
     /// The same surface with its formula centred on `(cx, cy)` (it reads `x − cx`, `y − cy`);
@@ -174,10 +226,10 @@ impl Scene {
         Ok(Self { center, ..self })
     }
 
-    /// Angular wave numbers `(2π/λ, 2π/(1.3λ))`; zero for a flat scene.
+    /// Angular wave numbers `(2π/λ, 2π/(1.3λ))`; zero for a flat or slope scene.
     fn wave_numbers(&self) -> (f64, f64) {
         match self.kind {
-            SceneKind::Flat => (0.0, 0.0),
+            SceneKind::Flat | SceneKind::Slope => (0.0, 0.0),
             SceneKind::Undulating => (
                 TAU / self.wavelength,
                 TAU / (Y_WAVELENGTH_RATIO * self.wavelength),
@@ -194,7 +246,13 @@ impl Scene {
                 let (x, y) = (x - self.center[0], y - self.center[1]);
                 self.base_z + self.amplitude * ((kx * x).sin() + (ky * y).sin())
             }
+            SceneKind::Slope => self.base_z + self.tan_slope() * (x - self.center[0]),
         }
+    }
+
+    /// `tan θ`, the slope `∂h/∂x` of a slope scene; 0 for the other kinds.
+    fn tan_slope(&self) -> f64 {
+        self.slope_deg.to_radians().tan()
     }
 
     /// Height and its gradient `(h, ∂h/∂x, ∂h/∂y)` at `(x, y)`.
@@ -209,6 +267,7 @@ impl Scene {
                 let (sy, cy) = (ky * y).sin_cos();
                 (self.base_z + a * (sx + sy), a * kx * cx, a * ky * cy)
             }
+            SceneKind::Slope => (self.height(x, y), self.tan_slope(), 0.0),
         }
     }
 
@@ -219,20 +278,85 @@ impl Scene {
         Vector3::new(hx, hy, -1.0).normalize()
     }
 
-    /// Smallest surface Z anywhere (the top of the scene, nearest the water).
+    /// Smallest surface Z anywhere (the top of the scene, nearest the water). A slope scene
+    /// is unbounded in Z: for it this is the smallest Z **over the evaluation bounds** (at
+    /// `x = x_min`).
     pub fn min_height(&self) -> f64 {
-        self.base_z - 2.0 * self.amplitude
+        match self.kind {
+            SceneKind::Slope => self.height(self.bounds[0], 0.0),
+            _ => self.base_z - 2.0 * self.amplitude,
+        }
     }
 
-    /// Largest surface Z anywhere.
+    /// Largest surface Z anywhere; for a slope scene the largest **over the evaluation
+    /// bounds** (at `x = x_max`).
     pub fn max_height(&self) -> f64 {
-        self.base_z + 2.0 * self.amplitude
+        match self.kind {
+            SceneKind::Slope => self.height(self.bounds[1], 0.0),
+            _ => self.base_z + 2.0 * self.amplitude,
+        }
     }
 
-    /// Largest slope `max ‖∇h‖` anywhere.
+    /// Largest slope `max ‖∇h‖` anywhere (`tan θ` for a slope scene).
     pub fn max_slope(&self) -> f64 {
-        let (kx, ky) = self.wave_numbers();
-        self.amplitude * kx.hypot(ky)
+        match self.kind {
+            SceneKind::Slope => self.tan_slope(),
+            _ => {
+                let (kx, ky) = self.wave_numbers();
+                self.amplitude * kx.hypot(ky)
+            }
+        }
+    }
+
+    /// Bounds for this scene on `rig` from a working area found on the plane `Z = base_z`
+    /// ([`crate::placement::working_area`]): `area.bounds` for a flat or undulating scene. A
+    /// slope is unbounded in Z: its x extent is first cut to `cx ± max_dz / tan θ` (the plane
+    /// within `max_dz` of `base_z`), then the bounds shrink about `area.center` in steps of
+    /// 5 % until `area.min_views` cameras see every node of a 41×41 grid on the tilted plane
+    /// (rounded inward to the millimetre).
+    pub fn fit_bounds(
+        &self,
+        rig: &Rig,
+        area: &WorkingArea,
+        max_dz: f64,
+    ) -> Result<[f64; 4], SceneError> {
+        if self.kind != SceneKind::Slope {
+            return Ok(area.bounds);
+        }
+        let (b, c, reach) = (area.bounds, area.center, max_dz / self.tan_slope());
+        let b = [
+            b[0].max(self.center[0] - reach),
+            b[1].min(self.center[0] + reach),
+            b[2],
+            b[3],
+        ];
+        let n = 40;
+        let seen = |s: [f64; 4]| {
+            (0..(n + 1) * (n + 1)).into_par_iter().all(|k| {
+                let x = s[0] + (s[1] - s[0]) * (k % (n + 1)) as f64 / n as f64;
+                let y = s[2] + (s[3] - s[2]) * (k / (n + 1)) as f64 / n as f64;
+                views_of(rig, x, y, self.height(x, y)) >= area.min_views
+            })
+        };
+        (0..19)
+            .map(|k| {
+                let f = 1.0 - 0.05 * f64::from(k);
+                let lo = |v: f64, c: f64| ((c + f * (v - c)) * 1e3).ceil() / 1e3;
+                let hi = |v: f64, c: f64| ((c + f * (v - c)) * 1e3).floor() / 1e3;
+                [
+                    lo(b[0], c[0]),
+                    hi(b[1], c[0]),
+                    lo(b[2], c[1]),
+                    hi(b[3], c[1]),
+                ]
+            })
+            .find(|&s| s[0] < s[1] && s[2] < s[3] && seen(s))
+            .ok_or_else(|| {
+                SceneError::Placement(format!(
+                    "no part of the {} deg slope about ({}, {}) is seen by {} cameras",
+                    self.slope_deg, c[0], c[1], area.min_views
+                ))
+            })
     }
 
     /// Checks that the rig's water surface lies strictly between its cameras and this scene.
@@ -259,7 +383,8 @@ impl Scene {
     /// or `None` when the ray never meets it (it points level or up, or it starts below the
     /// surface).
     ///
-    /// With `f(t) = z(t) − h(x(t), y(t))` (negative above the surface) and the bound
+    /// Flat and slope scenes are planes, intersected in closed form. For an undulating one, with
+    /// `f(t) = z(t) − h(x(t), y(t))` (negative above the surface) and the bound
     /// `|f''| ≤ M = A·(kx²dx² + ky²dy²)`, the step `s` solving `f + f's + Ms²/2 = 0` cannot
     /// pass a root; repeated from the top of the surface's Z range it converges to the first
     /// root, quadratically at an ordinary crossing. The result is within ~1e-10 m of the
@@ -276,6 +401,15 @@ impl Scene {
                 (t >= 0.0).then_some(t)
             }
             SceneKind::Undulating => self.intersect_undulating(o.coords, d),
+            SceneKind::Slope => {
+                // f(t) = f0 + df·t, negative above the plane.
+                let f0 = o.z - self.height(o.x, o.y);
+                let df = d.z - self.tan_slope() * d.x;
+                if f0 > 0.0 || !(df > 0.0) {
+                    return None;
+                }
+                Some((-f0 / df).max(0.0))
+            }
         }
     }
 
@@ -385,6 +519,7 @@ impl Scene {
         let (x, y) = (axis("x", self.center[0]), axis("y", self.center[1]));
         match self.kind {
             SceneKind::Flat => format!("z = {}", self.base_z),
+            SceneKind::Slope => format!("z = {} + tan({} deg) * {x}", self.base_z, self.slope_deg),
             SceneKind::Undulating => format!(
                 "z = {} + {} * (sin(2*pi*{x}/{}) + sin(2*pi*{y}/({} * {})))",
                 self.base_z, self.amplitude, self.wavelength, Y_WAVELENGTH_RATIO, self.wavelength
@@ -395,12 +530,14 @@ impl Scene {
     /// The serde form written to `scene.json` (the optional extras left empty).
     pub fn to_file(&self) -> SceneFile {
         let flat = self.kind == SceneKind::Flat;
+        let undulating = self.kind == SceneKind::Undulating;
         SceneFile {
             kind: self.kind,
             depth_z: flat.then_some(self.base_z),
             base_depth_z: (!flat).then_some(self.base_z),
-            amplitude: (!flat).then_some(self.amplitude),
-            wavelength: (!flat).then_some(self.wavelength),
+            amplitude: undulating.then_some(self.amplitude),
+            wavelength: undulating.then_some(self.wavelength),
+            slope_deg: (self.kind == SceneKind::Slope).then_some(self.slope_deg),
             bounds: self.bounds,
             center: (self.center != [0.0, 0.0]).then_some(self.center),
             surface: Some(self.formula()),
@@ -424,6 +561,12 @@ impl Scene {
                 SceneError::File(format!("a {} scene needs \"{name}\"", file.kind.name()))
             })
         };
+        if file.kind != SceneKind::Slope && file.slope_deg.is_some_and(|a| a != 0.0) {
+            return Err(SceneError::File(format!(
+                "a {} scene must not have a non-zero \"slope_deg\"",
+                file.kind
+            )));
+        }
         match file.kind {
             SceneKind::Flat => {
                 let z = need(file.depth_z, "depth_z")?;
@@ -441,22 +584,35 @@ impl Scene {
                 need(file.wavelength, "wavelength")?,
                 file.bounds,
             ),
+            SceneKind::Slope => {
+                if file.amplitude.is_some_and(|a| a != 0.0) {
+                    return Err(SceneError::File(
+                        "a slope scene must not have a non-zero \"amplitude\"".into(),
+                    ));
+                }
+                Self::new_slope(
+                    need(file.base_depth_z, "base_depth_z")?,
+                    need(file.slope_deg, "slope_deg")?,
+                    file.bounds,
+                )
+            }
         }
     }
 }
 
-/// `scene.json`: `{"kind", "depth_z"}` (flat) or `{"kind", "base_depth_z", "amplitude",
-/// "wavelength"}` (undulating), `"bounds": [x_min, x_max, y_min, y_max]`, `"center": [cx, cy]`
+/// `scene.json`: `{"kind", "depth_z"}` (flat), `{"kind", "base_depth_z", "amplitude",
+/// "wavelength"}` (undulating) or `{"kind", "base_depth_z", "slope_deg"}` (slope),
+/// `"bounds": [x_min, x_max, y_min, y_max]`, `"center": [cx, cy]`
 /// when the formula is centred away from the origin, plus informative
 /// extras (formula, texture, how the folder was rendered). Metres, **+Z down**.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SceneFile {
-    /// `"flat"` or `"undulating"`.
+    /// `"flat"`, `"undulating"` or `"slope"`.
     pub kind: SceneKind,
     /// Plane Z (flat scenes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth_z: Option<f64>,
-    /// Mean surface Z (undulating scenes).
+    /// Mean surface Z (undulating scenes); Z at `x = cx` (slope scenes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_depth_z: Option<f64>,
     /// Amplitude A of each sine (undulating scenes).
@@ -465,6 +621,10 @@ pub struct SceneFile {
     /// Wavelength λ along x; along y it is 1.3λ (undulating scenes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wavelength: Option<f64>,
+    /// Angle θ to the water surface, degrees: `z = base_depth_z + tan(θ)·(x − cx)` (slope
+    /// scenes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope_deg: Option<f64>,
     /// Evaluation crop and mesh extent.
     pub bounds: [f64; 4],
     /// Origin `[cx, cy]` of the formula (`x − cx`, `y − cy`); absent: `[0, 0]`.
@@ -546,7 +706,7 @@ mod tests {
 
     #[test]
     fn file_round_trip_and_errors() {
-        for s in [Scene::flat(), Scene::undulating()] {
+        for s in [Scene::flat(), Scene::undulating(), Scene::slope()] {
             assert_eq!(Scene::from_file(&s.to_file()), Ok(s));
         }
         let mut f = Scene::undulating().to_file();

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::rays::reference_rays;
 use crate::select::{WtaState, ncc_cost};
-use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_inputs};
+use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_views};
 
 /// Bilinear sample at `(u, v)`; `None` unless `0 ≤ u ≤ width−1` and `0 ≤ v ≤ height−1`.
 pub(crate) fn bilinear(img: &[f32], width: usize, height: usize, u: f64, v: f64) -> Option<f64> {
@@ -35,7 +35,7 @@ pub fn sweep_cpu(
     range: (f32, f32),
 ) -> Result<SweepOutput, SweepError> {
     let start = Instant::now();
-    check_inputs(&reference, sources, settings, range)?;
+    check_views(&reference, sources, settings, range)?;
     let cam = reference.camera;
     let (w, h) = (cam.width as usize, cam.height as usize);
     let n = w * h;

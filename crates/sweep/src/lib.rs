@@ -78,7 +78,7 @@ mod workload;
 
 pub use cpu::sweep_cpu;
 pub use gpu::{GpuSweep, GpuSweepOptions};
-pub use rays::{depth_range_from_z, warp_span};
+pub use rays::{depth_range_from_z, pixel_ray, warp_span};
 pub use workload::Workload;
 
 use aquamvs_camera::Camera;
@@ -238,8 +238,9 @@ impl View<'_> {
     }
 }
 
-/// Checks the views, settings and range, the same for both backends.
-fn check_inputs(
+/// Checks the views, settings and range, the same for both backends (and for other depth
+/// methods on the same views).
+pub fn check_views(
     reference: &View,
     sources: &[View],
     settings: &SweepSettings,

@@ -20,7 +20,7 @@ pub(crate) fn reference_rays(cam: &Camera<f64>) -> Vec<Option<Ray<f64>>> {
 
 /// The refracted ray of recorded pixel `(u, v)` (undistorted before casting); `None` where it
 /// misses the water. The one definition of a reference ray, for both backends.
-pub(crate) fn pixel_ray(cam: &Camera<f64>, u: usize, v: usize) -> Option<Ray<f64>> {
+pub fn pixel_ray(cam: &Camera<f64>, u: usize, v: usize) -> Option<Ray<f64>> {
     let (x, y) = cam.undistort_pixel(u as f64, v as f64);
     cam.cast_ray(x, y)
 }

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use aquamvs_camera::Camera;
 
-use crate::{SweepError, SweepOutput, SweepSettings, View, check_inputs};
+use crate::{SweepError, SweepOutput, SweepSettings, View, check_views};
 use pipelines::Pipelines;
 use plan::{Plan, max_binding};
 use run::{Job, Kept, check_sources_fit};
@@ -165,7 +165,7 @@ impl GpuSweep {
         range: (f32, f32),
     ) -> Result<SweepOutput, SweepError> {
         let start = Instant::now();
-        check_inputs(&reference, sources, settings, range)?;
+        check_views(&reference, sources, settings, range)?;
         let mut kept = self.take_kept();
         let mut sweep = || {
             let cam = reference.camera;

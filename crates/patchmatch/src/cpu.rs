@@ -1,0 +1,162 @@
+//! The CPU reference (`f64`): the algorithm of the crate notes, pixel by pixel.
+
+use std::time::Instant;
+
+use aquamvs_sweep::View;
+use nalgebra::Vector3;
+use rayon::prelude::*;
+
+use crate::problem::{FACING, MAX_COST, NEIGHBOURS, Problem, refine_scale, uniform};
+use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
+
+/// One pixel's plane and its cost.
+#[derive(Debug, Clone, Copy)]
+struct Plane {
+    d: f64,
+    n: Vector3<f64>,
+    cost: f64,
+}
+
+const NONE: Plane = Plane {
+    d: f64::NAN,
+    n: Vector3::new(0.0, 0.0, 0.0),
+    cost: MAX_COST,
+};
+
+/// `n` moved by `scale · (2a−1, 2b−1, 2c−1)` and normalised.
+pub(crate) fn perturb(n: &Vector3<f64>, scale: f64, a: f64, b: f64, c: f64) -> Vector3<f64> {
+    (n + scale * Vector3::new(2.0 * a - 1.0, 2.0 * b - 1.0, 2.0 * c - 1.0)).normalize()
+}
+
+/// PatchMatch on the CPU: `reference` against `sources` over ray depths `range`; `init` is an
+/// optional starting depth map (one value per reference pixel, NaN where none: those pixels
+/// start at random).
+pub fn patchmatch_cpu(
+    reference: View,
+    sources: &[View],
+    settings: &PatchMatchSettings,
+    range: (f32, f32),
+    init: Option<&[f32]>,
+) -> Result<PatchMatchOutput, PatchMatchError> {
+    crate::check_inputs(&reference, sources, settings, range, init)?;
+    let t0 = Instant::now();
+    let pb = Problem::new(&reference, sources, settings, range);
+    let setup_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let (w, h) = (pb.w, pb.h);
+    let (lo, hi) = pb.range;
+    let seed = settings.seed;
+    let mut state: Vec<Plane> = (0..w * h)
+        .into_par_iter()
+        .map(|i| {
+            let Some(r) = pb.rays[i] else {
+                return NONE;
+            };
+            let u = |k| uniform(seed, i as u32, 0, k);
+            let given = init
+                .map(|m| f64::from(m[i]))
+                .filter(|d| *d >= lo && *d <= hi);
+            let (d, n) = match given {
+                Some(d) => (d, Vector3::new(0.0, 0.0, -1.0)),
+                None => (lo + u(0) * (hi - lo), perturb(&-r.v, 1.0, u(1), u(2), u(3))),
+            };
+            let cost = pb.cost(i % w, i / w, d, &n);
+            Plane { d, n, cost }
+        })
+        .collect();
+    for round in 0..settings.iterations {
+        for colour in 0..2 {
+            let step = 1 + 2 * round + colour;
+            let updates: Vec<(usize, Plane)> = (0..h)
+                .into_par_iter()
+                .flat_map_iter(|y| {
+                    let start = (y + colour as usize) % 2;
+                    let (pb, state) = (&pb, &state);
+                    (start..w).step_by(2).map(move |x| {
+                        let i = y * w + x;
+                        (i, update(pb, state, x, y, round, step))
+                    })
+                })
+                .collect();
+            for (i, p) in updates {
+                state[i] = p;
+            }
+        }
+    }
+    let run_s = t1.elapsed().as_secs_f64();
+    let max_cost = f64::from(settings.max_cost);
+    let mut out = PatchMatchOutput {
+        width: w as u32,
+        height: h as u32,
+        depth: vec![f32::NAN; w * h],
+        normal: vec![f32::NAN; 3 * w * h],
+        confidence: vec![0.0; w * h],
+        cost: state.iter().map(|p| p.cost as f32).collect(),
+        timings: PatchMatchTimings {
+            setup_s,
+            run_s,
+            readback_s: 0.0,
+        },
+    };
+    for (i, p) in state.iter().enumerate() {
+        if p.d.is_finite() && p.cost <= max_cost {
+            out.depth[i] = p.d as f32;
+            for k in 0..3 {
+                out.normal[3 * i + k] = p.n[k] as f32;
+            }
+            out.confidence[i] = (1.0 - p.cost).clamp(0.0, 1.0) as f32;
+        }
+    }
+    Ok(out)
+}
+
+/// The new plane of pixel `(x, y)` in half-round `step` of `round`: neighbours' planes, then
+/// three refinements.
+fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u32) -> Plane {
+    let (w, h) = (pb.w, pb.h);
+    let i = y * w + x;
+    let mut best = state[i];
+    let Some(r) = pb.rays[i] else {
+        return best;
+    };
+    let try_plane = |best: &mut Plane, d: f64, n: Vector3<f64>| {
+        if !(d >= pb.range.0 && d <= pb.range.1 && n.dot(&r.v) < -FACING) {
+            return;
+        }
+        let cost = pb.cost(x, y, d, &n);
+        if cost < best.cost {
+            *best = Plane { d, n, cost };
+        }
+    };
+    for (dx, dy) in NEIGHBOURS {
+        let (nx, ny) = (x as i64 + i64::from(dx), y as i64 + i64::from(dy));
+        if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+            continue;
+        }
+        let j = ny as usize * w + nx as usize;
+        let (q, Some(rq)) = (state[j], pb.rays[j]) else {
+            continue;
+        };
+        if !q.d.is_finite() {
+            continue;
+        }
+        let xq = rq.o + rq.v * q.d;
+        if let Some(d) = pb.depth_on_plane(i, &xq, &q.n) {
+            try_plane(&mut best, d, q.n);
+        }
+    }
+    let seed = pb.settings.seed;
+    let u = |k| uniform(seed, i as u32, step, k);
+    let scale = refine_scale(round);
+    let (lo, hi) = pb.range;
+    let d = lo + u(0) * (hi - lo);
+    let n = best.n;
+    try_plane(&mut best, d, n);
+    let d = best.d + (2.0 * u(1) - 1.0) * scale * 0.25 * (hi - lo);
+    let n = perturb(&best.n, scale, u(2), u(3), u(4));
+    try_plane(&mut best, d, n);
+    let n = perturb(&best.n, scale, u(5), u(6), u(7));
+    let d = best.d;
+    try_plane(&mut best, d, n);
+    best
+}

@@ -1,0 +1,193 @@
+//! Refractive PatchMatch stereo: per reference pixel a plane — its **ray depth** and its
+//! **normal** — found by PatchMatch (Gipuma's red–black propagation, random refinement,
+//! bilateral-weighted NCC over the best `k` sources), as a CPU reference ([`patchmatch_cpu`],
+//! `f64`). **Work in progress** (issue "Refractive PatchMatch"): the wgpu backend, which is to
+//! run the same algorithm with the same random numbers, is not written yet, and the method is
+//! not yet selectable from the pipeline or xtask.
+//!
+//! **Refraction done right.** A plane does not induce a homography through a refracting
+//! surface. For a hypothesis `(d, n)` at pixel `p`, the plane passes through `X = o_p + d·v_p`
+//! with normal `n`; each window pixel `q`'s own refracted ray `(o_q, v_q)` is intersected with
+//! it and the point is projected refractively (exactly, by Newton's method) into each source.
+//! To keep the cost bounded, the exact projection is done at the window's centre and at the
+//! four pixels `p ± (h, 0)`, `p ± (0, h)` (`h` = half the window): the window's samples are
+//! placed by the centre's projection plus the central-difference Jacobian of the
+//! reference-pixel → source-pixel map under the plane, and sampled on a sparse grid (every
+//! `stride` pixels), as COLMAP and ACMM sample sparsely. [`projection_error`] measures what the
+//! Jacobian costs against exact projection of every sample; the tests bound it.
+//!
+//! **The loop.** Initial planes from a given depth map (e.g. the plane sweep's winner, with a
+//! horizontal normal) or at random; then `iterations` rounds, each updating the pixels of one
+//! checkerboard colour and then the other. An update evaluates the planes of 8 neighbours of
+//! the other colour (at distance 1 and 5 along rows and columns), then 3 random refinements
+//! (a new depth; a perturbed depth and normal; a perturbed normal) whose scale halves each
+//! round, keeping the best. The cost of a plane is `1 − NCC` (bilateral weights on the
+//! reference grey difference), averaged over the best `top_k` sources. Random numbers come from
+//! a counter-based hash of (seed, pixel, round, colour, draw), so both backends draw the same
+//! numbers and the result is deterministic for a given seed.
+//!
+//! Outputs: ray depth (NaN where invalid: no plane with cost ≤ `max_cost` inside the range),
+//! unit normals in the world frame (**pointing up toward the cameras**, NaN where invalid),
+//! confidence `1 − cost` and the cost.
+
+mod cpu;
+mod problem;
+
+pub use cpu::patchmatch_cpu;
+pub use problem::projection_error;
+
+use aquamvs_sweep::View;
+
+/// Errors from PatchMatch.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PatchMatchError {
+    /// A setting is out of range.
+    #[error("patchmatch setting {name} = {value} is invalid: {why}")]
+    Setting {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The accepted range.
+        why: &'static str,
+    },
+    /// The views or range are unusable (as the sweep reports them).
+    #[error(transparent)]
+    Input(#[from] aquamvs_sweep::SweepError),
+    /// wgpu reported an error.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+}
+
+/// The settings of PatchMatch (everything but the depth range).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PatchMatchSettings {
+    /// Window side, pixels (odd, 3..=31).
+    pub window: u32,
+    /// Sample every `stride` pixels of the window (1..=window/2).
+    pub stride: u32,
+    /// Red–black rounds (1..=64).
+    pub iterations: u32,
+    /// Sources whose costs are averaged: the best `top_k` (≥ 1; clamped to the sources).
+    pub top_k: u32,
+    /// Bilateral weight scale on the reference grey difference (grey levels, > 0).
+    pub sigma_color: f32,
+    /// Largest cost of a valid pixel (0..=2).
+    pub max_cost: f32,
+    /// Seed of the random numbers.
+    pub seed: u32,
+}
+
+impl Default for PatchMatchSettings {
+    fn default() -> Self {
+        Self {
+            window: 11,
+            stride: 2,
+            iterations: 6,
+            top_k: 2,
+            sigma_color: 0.1,
+            max_cost: 0.8,
+            seed: 1,
+        }
+    }
+}
+
+impl PatchMatchSettings {
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<(), PatchMatchError> {
+        let bad = |name, value: f64, why| Err(PatchMatchError::Setting { name, value, why });
+        if self.window.is_multiple_of(2) || !(3..=31).contains(&self.window) {
+            return bad("window", self.window.into(), "odd, 3..=31");
+        }
+        if !(1..=self.window / 2).contains(&self.stride) {
+            return bad("stride", self.stride.into(), "1..=window/2");
+        }
+        if !(1..=64).contains(&self.iterations) {
+            return bad("iterations", self.iterations.into(), "1..=64");
+        }
+        if self.top_k == 0 {
+            return bad("top_k", 0.0, "at least 1");
+        }
+        if !(self.sigma_color > 0.0 && self.sigma_color.is_finite()) {
+            return bad("sigma_color", self.sigma_color.into(), "finite, > 0");
+        }
+        if !(0.0..=2.0).contains(&self.max_cost) {
+            return bad("max_cost", self.max_cost.into(), "0..=2");
+        }
+        Ok(())
+    }
+}
+
+/// Timings of one run, wall-clock seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct PatchMatchTimings {
+    /// Host preparation (rays, uploads).
+    pub setup_s: f64,
+    /// The PatchMatch rounds.
+    pub run_s: f64,
+    /// Reading the maps back.
+    pub readback_s: f64,
+}
+
+/// The result of PatchMatch for one reference view.
+#[derive(Debug, Clone)]
+pub struct PatchMatchOutput {
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Ray depth, row-major, NaN where invalid.
+    pub depth: Vec<f32>,
+    /// Unit normals (world frame, toward the cameras), `H×W×3`, NaN where invalid.
+    pub normal: Vec<f32>,
+    /// `1 − cost` clamped to [0, 1]; 0 where invalid.
+    pub confidence: Vec<f32>,
+    /// The final cost of every pixel's plane (also where invalid).
+    pub cost: Vec<f32>,
+    /// Wall-clock timings.
+    pub timings: PatchMatchTimings,
+}
+
+/// The inputs both backends check the same way.
+pub(crate) fn check_inputs(
+    reference: &View,
+    sources: &[View],
+    settings: &PatchMatchSettings,
+    range: (f32, f32),
+    init: Option<&[f32]>,
+) -> Result<(), PatchMatchError> {
+    settings.validate()?;
+    // The sweep's own checks of views and range (a 2-depth, window-3 sweep setting is valid).
+    let probe = aquamvs_sweep::SweepSettings {
+        depths: 2,
+        window: 3,
+        batch: 1,
+        keep_cost_volume: false,
+    };
+    aquamvs_sweep::check_views(reference, sources, &probe, range)?;
+    if let Some(init) = init {
+        let n = reference.camera.width as usize * reference.camera.height as usize;
+        if init.len() != n {
+            return Err(PatchMatchError::Setting {
+                name: "initial depth map length",
+                value: init.len() as f64,
+                why: "one value per reference pixel",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Diagnostics: the cost of plane `(d, n)` at pixel `(x, y)` (CPU reference arithmetic).
+#[doc(hidden)]
+pub fn debug_cost(
+    reference: View,
+    sources: &[View],
+    settings: &PatchMatchSettings,
+    range: (f32, f32),
+    (x, y): (usize, usize),
+    d: f64,
+    n: nalgebra::Vector3<f64>,
+) -> f64 {
+    problem::Problem::new(&reference, sources, settings, range).cost(x, y, d, &n)
+}
