@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Crates that may depend on wgpu (normal dependencies).
-const WGPU: [&str; 4] = ["gpu", "sweep", "pipeline", "profiler"];
+const WGPU: [&str; 5] = ["gpu", "sweep", "patchmatch", "pipeline", "profiler"];
 /// Crates that may touch the file system, with the one exception: reading `/proc` for the
 /// process's own memory.
 const FILE_SYSTEM: [&str; 1] = ["io"];

@@ -1,9 +1,9 @@
 //! Refractive PatchMatch stereo: per reference pixel a plane — its **ray depth** and its
 //! **normal** — found by PatchMatch (Gipuma's red–black propagation, random refinement,
 //! bilateral-weighted NCC over the best `k` sources), as a CPU reference ([`patchmatch_cpu`],
-//! `f64`). **Work in progress** (issue "Refractive PatchMatch"): the wgpu backend, which is to
-//! run the same algorithm with the same random numbers, is not written yet, and the method is
-//! not yet selectable from the pipeline or xtask.
+//! `f64`) and wgpu compute shaders ([`GpuPatchMatch`], `f32`, `patchmatch.wgsl`) that run the
+//! same algorithm with the same random numbers. **Work in progress** (issue "Refractive
+//! PatchMatch"): not yet selectable from the pipeline or xtask, no geometric consistency.
 //!
 //! **Refraction done right.** A plane does not induce a homography through a refracting
 //! surface. For a hypothesis `(d, n)` at pixel `p`, the plane passes through `X = o_p + d·v_p`
@@ -31,9 +31,11 @@
 //! confidence `1 − cost` and the cost.
 
 mod cpu;
+mod gpu;
 mod problem;
 
 pub use cpu::patchmatch_cpu;
+pub use gpu::{GpuPatchMatch, MAX_SOURCES};
 pub use problem::projection_error;
 
 use aquamvs_sweep::View;

@@ -284,8 +284,12 @@ impl Quadratic {
             c + x * dx + y * dy + 0.5 * (xx * dx * dx + yy * dy * dy) + xy * dx * dy
         };
         (
-            f(self.c.0, self.dx.0, self.dy.0, self.dxx.0, self.dyy.0, self.dxy.0),
-            f(self.c.1, self.dx.1, self.dy.1, self.dxx.1, self.dyy.1, self.dxy.1),
+            f(
+                self.c.0, self.dx.0, self.dy.0, self.dxx.0, self.dyy.0, self.dxy.0,
+            ),
+            f(
+                self.c.1, self.dx.1, self.dy.1, self.dxx.1, self.dyy.1, self.dxy.1,
+            ),
         )
     }
 }

@@ -117,9 +117,14 @@ fn runs_are_deterministic_for_a_seed() {
     for i in 0..a.depth.len() {
         if a.depth[i].is_finite() {
             let n = Vector3::new(a.normal[3 * i], a.normal[3 * i + 1], a.normal[3 * i + 2]);
-            let v = pixel_ray(&rig.cameras[0], i % 64, i / 64).unwrap().direction;
+            let v = pixel_ray(&rig.cameras[0], i % 64, i / 64)
+                .unwrap()
+                .direction;
             assert!((n.norm() - 1.0).abs() < 1e-5, "{n:?}");
-            assert!(n.cast::<f64>().dot(&v) <= -0.17 + 1e-6, "{n:?} faces away from {v:?}");
+            assert!(
+                n.cast::<f64>().dot(&v) <= -0.17 + 1e-6,
+                "{n:?} faces away from {v:?}"
+            );
             assert!(a.depth[i] >= range.0 && a.depth[i] <= range.1);
         }
     }

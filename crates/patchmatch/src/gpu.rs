@@ -1,0 +1,285 @@
+//! The wgpu backend: `patchmatch.wgsl` (after the camera crate's lens models), one dispatch for
+//! the initial planes and one per checkerboard colour and round, all in one submission.
+
+use std::time::Instant;
+
+use aquamvs_camera::{Camera, Distortion};
+use aquamvs_gpu::{empty_buffer, read_back, staging_buffer, storage_buffer, uniform_buffer};
+use aquamvs_sweep::View;
+use bytemuck::{Pod, Zeroable};
+
+use crate::problem::{Problem, refine_scale};
+use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
+
+/// The shader as compiled: the lens models, then `patchmatch.wgsl`.
+pub(crate) fn source() -> String {
+    [aquamvs_camera::LENS_WGSL, include_str!("patchmatch.wgsl")].join("\n")
+}
+
+/// Largest number of sources (`MAX_SRC` in the shader).
+pub const MAX_SOURCES: usize = 8;
+/// Workgroup size of both entry points.
+const GROUP: u32 = 64;
+
+/// `Params` of the shader.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub(crate) struct ParamsU {
+    width: u32,
+    height: u32,
+    n_src: u32,
+    half: u32,
+    stride: u32,
+    top_k: u32,
+    seed: u32,
+    colour: u32,
+    round: u32,
+    step: u32,
+    has_init: u32,
+    _pad0: u32,
+    lo: f32,
+    hi: f32,
+    sigma_color: f32,
+    scale: f32,
+}
+
+/// `Cam` of the shader.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub(crate) struct CamU {
+    col0: [f32; 4],
+    col1: [f32; 4],
+    col2: [f32; 4],
+    center: [f32; 4],
+    intr: [f32; 4],
+    extra: [f32; 4],
+    dist0: [f32; 4],
+    dist1: [f32; 4],
+    dims: [u32; 4],
+}
+
+impl CamU {
+    fn new(cam: &Camera<f64>, offset: u32) -> Self {
+        let r = &cam.r;
+        let col = |j: usize| [r[(0, j)] as f32, r[(1, j)] as f32, r[(2, j)] as f32, 0.0];
+        let c = cam.center();
+        let k = &cam.k;
+        let (model, dist0, dist1) = Distortion::shader_form(cam.distortion.as_ref());
+        Self {
+            col0: col(0),
+            col1: col(1),
+            col2: col(2),
+            center: [
+                c.x as f32,
+                c.y as f32,
+                c.z as f32,
+                cam.interface.water_z as f32,
+            ],
+            intr: [
+                k[(0, 0)] as f32,
+                k[(1, 1)] as f32,
+                k[(0, 2)] as f32,
+                k[(1, 2)] as f32,
+            ],
+            extra: [
+                k[(0, 1)] as f32,
+                cam.interface.n_air as f32,
+                cam.interface.n_water as f32,
+                model,
+            ],
+            dist0,
+            dist1,
+            dims: [cam.width, cam.height, offset, 0],
+        }
+    }
+}
+
+/// PatchMatch on a wgpu device: the two compute pipelines, built once.
+#[derive(Debug)]
+pub struct GpuPatchMatch {
+    init: wgpu::ComputePipeline,
+    step: wgpu::ComputePipeline,
+}
+
+impl GpuPatchMatch {
+    /// Compiles the shader and builds its pipelines.
+    pub fn new(device: &wgpu::Device) -> Result<Self, PatchMatchError> {
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("patchmatch.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(source().into()),
+        });
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let (init, step) = (pipeline("init"), pipeline("step"));
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(PatchMatchError::Gpu(format!("patchmatch pipelines: {e}")));
+        }
+        Ok(Self { init, step })
+    }
+
+    /// PatchMatch of `reference` against `sources` (at most [`MAX_SOURCES`]) over ray depths
+    /// `range`, from `init` (see [`crate::patchmatch_cpu`], whose algorithm this is).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        reference: View,
+        sources: &[View],
+        settings: &PatchMatchSettings,
+        range: (f32, f32),
+        init: Option<&[f32]>,
+    ) -> Result<PatchMatchOutput, PatchMatchError> {
+        crate::check_inputs(&reference, sources, settings, range, init)?;
+        if sources.len() > MAX_SOURCES {
+            return Err(PatchMatchError::Setting {
+                name: "sources",
+                value: sources.len() as f64,
+                why: "at most 8 on the GPU",
+            });
+        }
+        let t0 = Instant::now();
+        let pb = Problem::new(&reference, sources, settings, range);
+        let n = pb.w * pb.h;
+        let groups_init = (n as u32).div_ceil(GROUP);
+        let groups_step = ((pb.w as u32).div_ceil(2) * pb.h as u32).div_ceil(GROUP);
+        if groups_init > 65535 {
+            return Err(PatchMatchError::Setting {
+                name: "reference pixels",
+                value: n as f64,
+                why: "at most 65535 × 64 on the GPU (tiling is not written yet)",
+            });
+        }
+        let mut rays = vec![[0.0f32; 4]; 2 * n];
+        for (i, r) in pb.rays.iter().enumerate() {
+            if let Some(r) = r {
+                rays[2 * i] = [r.o.x as f32, r.o.y as f32, r.o.z as f32, 1.0];
+                rays[2 * i + 1] = [r.v.x as f32, r.v.y as f32, r.v.z as f32, 0.0];
+            }
+        }
+        let mut cams = Vec::with_capacity(sources.len());
+        let mut images: Vec<f32> = Vec::new();
+        for s in sources {
+            cams.push(CamU::new(s.camera, images.len() as u32));
+            images.extend_from_slice(s.image);
+        }
+        let init_map: Vec<f32> = init.map_or_else(|| vec![0.0], <[f32]>::to_vec);
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let rays_b = storage_buffer(device, "pm rays", &rays);
+        let cams_b = storage_buffer(device, "pm cams", &cams);
+        let src_b = storage_buffer(device, "pm sources", &images);
+        let ref_b = storage_buffer(device, "pm reference", reference.image);
+        let init_b = storage_buffer(device, "pm init", &init_map);
+        let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let planes_b = empty_buffer(device, "pm planes", (16 * n) as u64, rw);
+        let costs_b = empty_buffer(device, "pm costs", (4 * n) as u64, rw);
+        let planes_s = staging_buffer(device, "pm planes read-back", (16 * n) as u64);
+        let costs_s = staging_buffer(device, "pm costs read-back", (4 * n) as u64);
+        let base = ParamsU {
+            width: pb.w as u32,
+            height: pb.h as u32,
+            n_src: sources.len() as u32,
+            half: settings.window / 2,
+            stride: settings.stride,
+            top_k: settings.top_k,
+            seed: settings.seed,
+            colour: 0,
+            round: 0,
+            step: 0,
+            has_init: init.is_some() as u32,
+            _pad0: 0,
+            lo: range.0,
+            hi: range.1,
+            sigma_color: settings.sigma_color,
+            scale: 0.0,
+        };
+        // `step` does not read the initial depths (binding 5): its automatic layout lacks it.
+        let bind = |pipeline: &wgpu::ComputePipeline, params: &ParamsU| {
+            let with_init = std::ptr::eq(pipeline, &self.init);
+            let u = uniform_buffer(device, "pm params", params);
+            let layout = pipeline.get_bind_group_layout(0);
+            let entries: Vec<wgpu::BindGroupEntry> = [
+                &u, &rays_b, &cams_b, &src_b, &ref_b, &init_b, &planes_b, &costs_b,
+            ]
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| with_init || *k != 5)
+            .map(|(k, b)| wgpu::BindGroupEntry {
+                binding: k as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("pm bind group"),
+                layout: &layout,
+                entries: &entries,
+            })
+        };
+        let mut passes = vec![(&self.init, bind(&self.init, &base), groups_init)];
+        for round in 0..settings.iterations {
+            for colour in 0..2 {
+                let p = ParamsU {
+                    colour,
+                    round,
+                    step: 1 + 2 * round + colour,
+                    scale: refine_scale(round) as f32,
+                    ..base
+                };
+                passes.push((&self.step, bind(&self.step, &p), groups_step));
+            }
+        }
+        let mut enc = device.create_command_encoder(&Default::default());
+        for (pipeline, group, groups) in &passes {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, group, &[]);
+            pass.dispatch_workgroups(*groups, 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&planes_b, 0, &planes_s, 0, (16 * n) as u64);
+        enc.copy_buffer_to_buffer(&costs_b, 0, &costs_s, 0, (4 * n) as u64);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(PatchMatchError::Gpu(format!("patchmatch set-up: {e}")));
+        }
+        let setup_s = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        queue.submit([enc.finish()]);
+        let planes: Vec<[f32; 4]> = read_back(device, &planes_s, n)
+            .map_err(|e| PatchMatchError::Gpu(format!("patchmatch read-back: {e}")))?;
+        let run_s = t1.elapsed().as_secs_f64();
+        let t2 = Instant::now();
+        let cost: Vec<f32> = read_back(device, &costs_s, n)
+            .map_err(|e| PatchMatchError::Gpu(format!("patchmatch read-back: {e}")))?;
+        let mut out = PatchMatchOutput {
+            width: pb.w as u32,
+            height: pb.h as u32,
+            depth: vec![f32::NAN; n],
+            normal: vec![f32::NAN; 3 * n],
+            confidence: vec![0.0; n],
+            cost,
+            timings: PatchMatchTimings::default(),
+        };
+        for (i, p) in planes.iter().enumerate() {
+            let c = out.cost[i];
+            if p[0].is_finite() && c <= settings.max_cost {
+                out.depth[i] = p[0];
+                out.normal[3 * i..3 * i + 3].copy_from_slice(&p[1..]);
+                out.confidence[i] = (1.0 - c).clamp(0.0, 1.0);
+            }
+        }
+        out.timings = PatchMatchTimings {
+            setup_s,
+            run_s,
+            readback_s: t2.elapsed().as_secs_f64(),
+        };
+        Ok(out)
+    }
+}

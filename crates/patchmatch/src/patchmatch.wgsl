@@ -1,0 +1,392 @@
+// Refractive PatchMatch, the GPU twin of the crate's CPU reference (`problem.rs`, `cpu.rs`): the
+// same hypotheses in the same order, the same random numbers, in f32. Joined after the camera
+// crate's `lens.wgsl` (lens_distort) when loaded.
+
+struct Params {
+    width: u32,
+    height: u32,
+    n_src: u32,
+    half: u32,
+    stride: u32,
+    top_k: u32,
+    seed: u32,
+    colour: u32,
+    round: u32,
+    step: u32,
+    has_init: u32,
+    _pad0: u32,
+    lo: f32,
+    hi: f32,
+    sigma_color: f32,
+    scale: f32,
+}
+
+// A source camera (`abi::Cam`).
+struct Cam {
+    col0: vec4<f32>,     // columns of R (world -> camera)
+    col1: vec4<f32>,
+    col2: vec4<f32>,
+    center: vec4<f32>,   // camera centre C (xyz), water_z (w)
+    intr: vec4<f32>,     // fx, fy, cx, cy
+    extra: vec4<f32>,    // skew, n_air, n_water, lens model
+    dist0: vec4<f32>,    // k1, k2, p1, p2
+    dist1: vec4<f32>,    // k3, k4, k5, k6
+    dims: vec4<u32>,     // width, height, offset of the image in src_img, 0
+}
+
+const FACING: f32 = 0.17;       // problem::FACING
+const MAX_COST: f32 = 2.0;      // problem::MAX_COST
+const NEWTON_STEPS: u32 = 6u;
+const MAX_SRC: u32 = 8u;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
+@group(0) @binding(2) var<storage, read> cams: array<Cam>;
+@group(0) @binding(3) var<storage, read> src_img: array<f32>;
+@group(0) @binding(4) var<storage, read> ref_img: array<f32>;
+@group(0) @binding(5) var<storage, read> init_depth: array<f32>;
+@group(0) @binding(6) var<storage, read_write> planes: array<vec4<f32>>;  // d, nx, ny, nz
+@group(0) @binding(7) var<storage, read_write> costs: array<f32>;
+
+fn pcg(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+fn uniform01(pixel: u32, step: u32, draw: u32) -> f32 {
+    let h = pcg(P.seed ^ pcg(pixel + pcg(step * 16u + draw)));
+    return f32(h >> 8u) / 16777216.0;
+}
+
+fn perturb(n: vec3<f32>, scale: f32, a: f32, b: f32, c: f32) -> vec3<f32> {
+    return normalize(n + scale * vec3<f32>(2.0 * a - 1.0, 2.0 * b - 1.0, 2.0 * c - 1.0));
+}
+
+// World point -> recorded pixel of `cam`: (u, v, ok).
+fn project(cam: Cam, pt: vec3<f32>) -> vec3<f32> {
+    let h_c = cam.center.w - cam.center.z;
+    let h_q = pt.z - cam.center.w;
+    if (!(h_q > 0.0)) {
+        return vec3<f32>(0.0);
+    }
+    let dx = pt.x - cam.center.x;
+    let dy = pt.y - cam.center.y;
+    let r_q = sqrt(dx * dx + dy * dy);
+    let na = cam.extra.y;
+    let nw = cam.extra.z;
+    let hc2 = h_c * h_c;
+    let hq2 = h_q * h_q;
+    var r = r_q * nw * h_c / (na * h_q + nw * h_c);
+    for (var i = 0u; i < NEWTON_STEPS; i++) {
+        let a2 = r * r + hc2;
+        let a = sqrt(a2);
+        let wv = r_q - r;
+        let b2 = wv * wv + hq2;
+        let b = sqrt(b2);
+        let f = na * r / a - nw * wv / b;
+        let df = na * hc2 / (a2 * a) + nw * hq2 / (b2 * b);
+        r = clamp(r - f / df, 0.0, r_q);
+    }
+    var u = vec2<f32>(0.0);
+    if (r_q > 0.0) {
+        u = vec2<f32>(dx, dy) / r_q;
+    }
+    let pc = r * (u.x * cam.col0.xyz + u.y * cam.col1.xyz) + h_c * cam.col2.xyz;
+    if (!(pc.z > 0.0)) {
+        return vec3<f32>(0.0);
+    }
+    let d = lens_distort(cam.extra.w, cam.dist0, cam.dist1, pc.xy / pc.z);
+    return vec3<f32>(cam.intr.x * d.x + cam.extra.x * d.y + cam.intr.z, cam.intr.y * d.y + cam.intr.w, 1.0);
+}
+
+fn sample_src(cam: Cam, u: f32, v: f32) -> f32 {
+    let w = cam.dims.x;
+    let h = cam.dims.y;
+    if (!(u >= 0.0 && v >= 0.0 && u <= f32(w - 1u) && v <= f32(h - 1u))) {
+        return -1.0;
+    }
+    let x0 = min(u32(u), w - 1u);
+    let y0 = min(u32(v), h - 1u);
+    let x1 = min(x0 + 1u, w - 1u);
+    let y1 = min(y0 + 1u, h - 1u);
+    let ax = u - f32(x0);
+    let ay = v - f32(y0);
+    let base = cam.dims.z;
+    let a = src_img[base + y0 * w + x0];
+    let b = src_img[base + y0 * w + x1];
+    let c = src_img[base + y1 * w + x0];
+    let d = src_img[base + y1 * w + x1];
+    let top = a + (b - a) * ax;
+    let bottom = c + (d - c) * ax;
+    return top + (bottom - top) * ay;
+}
+
+// The plane point of the ray of pixel (clamped x + dx, y + dy), and the offsets after clamping:
+// (point, valid) and (dx, dy).
+struct Corner {
+    p: vec4<f32>,
+    off: vec2<f32>,
+}
+
+fn corner(x: i32, y: i32, dx: i32, dy: i32, pt: vec3<f32>, n: vec3<f32>) -> Corner {
+    let qx = clamp(x + dx, 0, i32(P.width) - 1);
+    let qy = clamp(y + dy, 0, i32(P.height) - 1);
+    let q = u32(qy) * P.width + u32(qx);
+    let o = rays[2u * q];
+    let v = rays[2u * q + 1u].xyz;
+    let den = dot(n, v);
+    var ok = 0.0;
+    var p = vec3<f32>(0.0);
+    if (o.w > 0.5 && den < -FACING) {
+        p = o.xyz + v * (dot(n, pt - o.xyz) / den);
+        ok = 1.0;
+    }
+    return Corner(vec4<f32>(p, ok), vec2<f32>(f32(qx - x), f32(qy - y)));
+}
+
+// First and second derivative along an axis from samples at +a, 0, -b (problem::Quadratic).
+fn axis(fp: vec2<f32>, f0: vec2<f32>, fm: vec2<f32>, a: f32, b: f32) -> vec4<f32> {
+    if (a > 0.0 && b > 0.0) {
+        let d2 = 2.0 * (fp * b + fm * a - f0 * (a + b)) / (a * b * (a + b));
+        let d1 = (fp - fm) / (a + b) - 0.5 * d2 * (a - b);
+        return vec4<f32>(d1, d2);
+    }
+    if (a > 0.0) {
+        return vec4<f32>((fp - f0) / a, 0.0, 0.0);
+    }
+    return vec4<f32>((f0 - fm) / b, 0.0, 0.0);
+}
+
+// 1 - NCC of plane (d, n) at pixel (x, y) in source s; MAX_COST when it fails.
+fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f32 {
+    let cam = cams[s];
+    let c = project(cam, pt);
+    if (c.z < 0.5) {
+        return MAX_COST;
+    }
+    var uv: array<vec2<f32>, 5>;
+    for (var k = 0u; k < 5u; k++) {
+        if (cs[k].p.w < 0.5) {
+            return MAX_COST;
+        }
+        let pr = project(cam, cs[k].p.xyz);
+        if (pr.z < 0.5) {
+            return MAX_COST;
+        }
+        uv[k] = pr.xy;
+    }
+    let ax = cs[0].off.x;
+    let bx = -cs[1].off.x;
+    let ay = cs[2].off.y;
+    let by = -cs[3].off.y;
+    if (!(ax > 0.0 || bx > 0.0) || !(ay > 0.0 || by > 0.0)) {
+        return MAX_COST;
+    }
+    let gx = axis(uv[0], c.xy, uv[1], ax, bx);
+    let gy = axis(uv[2], c.xy, uv[3], ay, by);
+    var dxy = vec2<f32>(0.0);
+    let sx = cs[4].off.x;
+    let sy = cs[4].off.y;
+    if (sx != 0.0 && sy != 0.0) {
+        let m = c.xy + gx.xy * sx + gy.xy * sy + 0.5 * (gx.zw * sx * sx + gy.zw * sy * sy);
+        dxy = (uv[4] - m) / (sx * sy);
+    }
+    let centre = ref_img[u32(y) * P.width + u32(x)];
+    let h = i32(P.half);
+    var wt = 0.0;
+    var w_all = 0.0;
+    var sr = 0.0;
+    var ss = 0.0;
+    var srr = 0.0;
+    var sss = 0.0;
+    var srs = 0.0;
+    for (var oy = -h; oy <= h; oy += i32(P.stride)) {
+        let qy = y + oy;
+        if (qy < 0 || qy >= i32(P.height)) {
+            continue;
+        }
+        for (var ox = -h; ox <= h; ox += i32(P.stride)) {
+            let qx = x + ox;
+            if (qx < 0 || qx >= i32(P.width)) {
+                continue;
+            }
+            let r = ref_img[u32(qy) * P.width + u32(qx)];
+            let wq = exp(-abs(r - centre) / P.sigma_color);
+            w_all += wq;
+            let fx = f32(ox);
+            let fy = f32(oy);
+            let p = c.xy + gx.xy * fx + gy.xy * fy + 0.5 * (gx.zw * fx * fx + gy.zw * fy * fy)
+                + dxy * fx * fy;
+            let sv = sample_src(cam, p.x, p.y);
+            if (sv < 0.0) {
+                continue;
+            }
+            wt += wq;
+            sr += wq * r;
+            ss += wq * sv;
+            srr += wq * r * r;
+            sss += wq * sv * sv;
+            srs += wq * r * sv;
+        }
+    }
+    if (!(wt > 0.0) || wt < 0.5 * w_all) {
+        return MAX_COST;
+    }
+    let mr = sr / wt;
+    let ms = ss / wt;
+    let vr = srr / wt - mr * mr;
+    let vs = sss / wt - ms * ms;
+    let cov = srs / wt - mr * ms;
+    if (!(vr > 1e-8 && vs > 1e-8)) {
+        return 1.0;
+    }
+    return 1.0 - clamp(cov / sqrt(vr * vs), -1.0, 1.0);
+}
+
+fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>) -> f32 {
+    let i = u32(y) * P.width + u32(x);
+    let o = rays[2u * i];
+    let v = rays[2u * i + 1u].xyz;
+    if (o.w < 0.5 || !(dot(n, v) < -FACING)) {
+        return MAX_COST;
+    }
+    let pt = o.xyz + v * d;
+    let h = i32(P.half);
+    var cs: array<Corner, 5>;
+    cs[0] = corner(x, y, h, 0, pt, n);
+    cs[1] = corner(x, y, -h, 0, pt, n);
+    cs[2] = corner(x, y, 0, h, pt, n);
+    cs[3] = corner(x, y, 0, -h, pt, n);
+    cs[4] = corner(x, y, h, h, pt, n);
+    // The best top_k source costs (insertion into a sorted array).
+    var best: array<f32, MAX_SRC>;
+    for (var s = 0u; s < P.n_src; s++) {
+        var c = source_cost(s, x, y, pt, cs);
+        var j = s;
+        loop {
+            if (j == 0u || best[j - 1u] <= c) {
+                break;
+            }
+            best[j] = best[j - 1u];
+            j -= 1u;
+        }
+        best[j] = c;
+    }
+    let k = min(P.top_k, P.n_src);
+    var sum = 0.0;
+    for (var j = 0u; j < k; j++) {
+        sum += best[j];
+    }
+    return sum / f32(k);
+}
+
+@compute @workgroup_size(64)
+fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= P.width * P.height) {
+        return;
+    }
+    let o = rays[2u * i];
+    let v = rays[2u * i + 1u].xyz;
+    if (o.w < 0.5) {
+        planes[i] = vec4<f32>(bitcast<f32>(0x7fc00000u), 0.0, 0.0, 0.0);
+        costs[i] = MAX_COST;
+        return;
+    }
+    var d = 0.0;
+    var n = vec3<f32>(0.0, 0.0, -1.0);
+    var given = false;
+    if (P.has_init == 1u) {
+        let g = init_depth[i];
+        if (g >= P.lo && g <= P.hi) {
+            d = g;
+            given = true;
+        }
+    }
+    if (!given) {
+        d = P.lo + uniform01(i, 0u, 0u) * (P.hi - P.lo);
+        n = perturb(-v, 1.0, uniform01(i, 0u, 1u), uniform01(i, 0u, 2u), uniform01(i, 0u, 3u));
+    }
+    let x = i32(i % P.width);
+    let y = i32(i / P.width);
+    planes[i] = vec4<f32>(d, n);
+    costs[i] = plane_cost(x, y, d, n);
+}
+
+struct Best {
+    d: f32,
+    n: vec3<f32>,
+    cost: f32,
+}
+
+fn try_plane(best: Best, x: i32, y: i32, v: vec3<f32>, d: f32, n: vec3<f32>) -> Best {
+    if (!(d >= P.lo && d <= P.hi && dot(n, v) < -FACING)) {
+        return best;
+    }
+    let c = plane_cost(x, y, d, n);
+    if (c < best.cost) {
+        return Best(d, n, c);
+    }
+    return best;
+}
+
+const NEIGHBOURS: array<vec2<i32>, 8> = array<vec2<i32>, 8>(
+    vec2<i32>(-1, 0), vec2<i32>(1, 0), vec2<i32>(0, -1), vec2<i32>(0, 1),
+    vec2<i32>(-5, 0), vec2<i32>(5, 0), vec2<i32>(0, -5), vec2<i32>(0, 5),
+);
+
+@compute @workgroup_size(64)
+fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let half_w = (P.width + 1u) / 2u;
+    let y = gid.x / half_w;
+    if (y >= P.height) {
+        return;
+    }
+    let x = 2u * (gid.x % half_w) + ((y + P.colour) % 2u);
+    if (x >= P.width) {
+        return;
+    }
+    let i = y * P.width + x;
+    let o = rays[2u * i];
+    if (o.w < 0.5) {
+        return;
+    }
+    let v = rays[2u * i + 1u].xyz;
+    let cur = planes[i];
+    var best = Best(cur.x, cur.yzw, costs[i]);
+    let xi = i32(x);
+    let yi = i32(y);
+    for (var k = 0u; k < 8u; k++) {
+        let nx = xi + NEIGHBOURS[k].x;
+        let ny = yi + NEIGHBOURS[k].y;
+        if (nx < 0 || ny < 0 || nx >= i32(P.width) || ny >= i32(P.height)) {
+            continue;
+        }
+        let j = u32(ny) * P.width + u32(nx);
+        let q = planes[j];
+        let oq = rays[2u * j];
+        if (oq.w < 0.5 || !(q.x == q.x)) {
+            continue;
+        }
+        let xq = oq.xyz + rays[2u * j + 1u].xyz * q.x;
+        let den = dot(q.yzw, v);
+        if (!(den < -FACING)) {
+            continue;
+        }
+        let t = dot(q.yzw, xq - o.xyz) / den;
+        if (t >= P.lo && t <= P.hi) {
+            best = try_plane(best, xi, yi, v, t, q.yzw);
+        }
+    }
+    let span = P.hi - P.lo;
+    let d1 = P.lo + uniform01(i, P.step, 0u) * span;
+    best = try_plane(best, xi, yi, v, d1, best.n);
+    let d2 = best.d + (2.0 * uniform01(i, P.step, 1u) - 1.0) * P.scale * 0.25 * span;
+    let n2 = perturb(best.n, P.scale, uniform01(i, P.step, 2u), uniform01(i, P.step, 3u), uniform01(i, P.step, 4u));
+    best = try_plane(best, xi, yi, v, d2, n2);
+    let n3 = perturb(best.n, P.scale, uniform01(i, P.step, 5u), uniform01(i, P.step, 6u), uniform01(i, P.step, 7u));
+    best = try_plane(best, xi, yi, v, best.d, n3);
+    planes[i] = vec4<f32>(best.d, best.n);
+    costs[i] = best.cost;
+}
