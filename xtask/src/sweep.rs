@@ -1,4 +1,6 @@
-//! `cargo xtask sweep`: the refractive plane sweep for one reference camera of a scene folder.
+//! `cargo xtask sweep`: the refractive plane sweep (or, with `--method patchmatch`, refractive
+//! PatchMatch, which also writes `OUT/normal.npy`, H×W×3 world-frame unit normals) for one
+//! reference camera of a scene folder.
 //!
 //! Reads the folder written by `cargo xtask scene`, sweeps the reference against its nearest
 //! sources (`Rig::sources`), and writes `OUT/depth.npy` and `OUT/confidence.npy` (float32,
@@ -15,7 +17,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aquamvs_io::scene_dir::read_scene_dir;
-use aquamvs_pipeline::{Backend, DepthMap, DepthOptions, Pipeline};
+use aquamvs_patchmatch::PatchMatchSettings;
+use aquamvs_pipeline::{Backend, DepthMap, DepthMethod, DepthOptions, Pipeline};
 use aquamvs_sweep::{check_range, depth_range_from_z, samples, warp_span};
 use serde_json::json;
 
@@ -46,9 +49,22 @@ pub struct Args {
     /// Also run the other backend and report how well the two agree on the patch.
     #[arg(long)]
     compare: bool,
+    /// Depth method: `sweep` (the plane sweep, --depths/--window/--batch) or `patchmatch`
+    /// (refractive PatchMatch at its default settings; also writes normal.npy).
+    #[arg(long, value_enum, default_value_t = Method::Sweep)]
+    method: Method,
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// The refractive plane sweep.
+    Sweep,
+    /// Refractive PatchMatch.
+    Patchmatch,
 }
 
 fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
@@ -69,9 +85,14 @@ fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     // Everything that can be checked without reading the scene is checked first.
+    let method = match args.method {
+        Method::Sweep => DepthMethod::Sweep,
+        Method::Patchmatch => DepthMethod::PatchMatch(PatchMatchSettings::default()),
+    };
     let opts = DepthOptions {
         sweep: args.sweep.settings()?,
         sources: args.sources,
+        method,
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
     if args.sources == 0 {
@@ -159,6 +180,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let truth = &dir.depths[ref_idx];
     let patch = dir.scene.patch_pixels(cam, truth);
     let errors = aquamvs_metrics::depth_errors(&out.depth, truth, &patch);
+    // Normals against the analytic surface normal at each pixel's true surface point.
+    let normals = out.normal.as_ref().map(|est| {
+        let mut true_n = vec![f32::NAN; 3 * w * h];
+        for &i in &patch {
+            let (x, y) = (i % w, i / w);
+            if let Some(ray) = aquamvs_sweep::pixel_ray(cam, x, y) {
+                let p = ray.at(f64::from(truth[i]));
+                let n = dir.scene.normal(p.x, p.y);
+                for k in 0..3 {
+                    true_n[3 * i + k] = n[k] as f32;
+                }
+            }
+        }
+        aquamvs_metrics::normal_errors(est, &true_n, &patch)
+    });
     let agreement = other
         .as_ref()
         .map(|(o, _)| aquamvs_metrics::depth_agreement(&out.depth, &o.depth, &patch, 0.1));
@@ -173,12 +209,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     };
     let src_cams: Vec<_> = src_idx.iter().map(|&i| &rig.cameras[i]).collect();
+    // Samples (pixel × depth × source) count plane-sweep work only.
+    let is_sweep = opts.method == DepthMethod::Sweep;
     let report = json!({
         "scene": args.scene.display().to_string(),
         "reference": args.reference,
         "sources": src_idx.iter().map(|&i| rig.cameras[i].name.clone()).collect::<Vec<_>>(),
         "width": cam.width,
         "height": cam.height,
+        "method": opts.method,
         "depths": opts.sweep.depths,
         "window": opts.sweep.window,
         "batch": opts.sweep.batch,
@@ -187,22 +226,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "depth_step_m": opts.sweep.step(range),
         "backend": backend_name,
         "adapter": adapter,
-        "warp_span": (first.backend_name() == "gpu")
+        "warp_span": (first.backend_name() == "gpu" && is_sweep)
             .then(|| warp_span(cam, &src_cams, opts.sweep.depths, range)),
-        "samples": n_samples,
+        "samples": is_sweep.then_some(n_samples),
         "seconds": seconds,
-        "samples_per_s": n_samples as f64 / seconds,
+        "samples_per_s": is_sweep.then(|| n_samples as f64 / seconds),
         "setup_seconds": setup_seconds,
         "compare": other.as_ref().map(|(o, s)| json!({
             "backend": second.map(|p| p.backend_name()),
             "seconds": s,
-            "samples_per_s": n_samples as f64 / s,
+            "samples_per_s": is_sweep.then(|| n_samples as f64 / s),
             "valid_pixels": o.valid_count(),
         })),
         "evaluation": {
             "note": "evaluation against the scene folder's ground truth (not used by the sweep)",
             "patch_pixels": patch.len(),
             "errors": errors,
+            "normal_errors": normals,
             "agreement_with_other_backend": agreement,
         },
     });
@@ -214,6 +254,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "confidence.npy",
         aquamvs_io::npy::encode_f32(h, w, &out.confidence),
     );
+    if let Some(n) = &out.normal {
+        files.add(
+            "normal.npy",
+            aquamvs_io::npy::encode_f32_shape(&[h, w, 3], n),
+        );
+    }
     files.add("sweep.json", text.clone());
     files.commit()?;
     println!("{text}");

@@ -1041,3 +1041,55 @@ fn a_rig_calibrated_by_aquacal_gets_scenes_the_sweep_reconstructs_as_well_as_our
             .any(|s| s == "aux00")
     );
 }
+
+#[test]
+fn sweep_method_patchmatch_writes_normals_and_says_what_ran() {
+    let root = Scratch::new("patchmatch");
+    let scene = tiny_scene(&root);
+    let out = root.path("pm");
+    ok(&[
+        "sweep",
+        "--scene",
+        &scene,
+        "--reference",
+        "cam00",
+        "--method",
+        "patchmatch",
+        "--backend",
+        "cpu",
+        "--out",
+        &out,
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path("pm/sweep.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        report["method"]["method"], "patchmatch",
+        "{}",
+        report["method"]
+    );
+    assert!(
+        report["samples"].is_null(),
+        "samples count plane-sweep work only"
+    );
+    let normals = &report["evaluation"]["normal_errors"];
+    assert!(normals["median_deg"].as_f64().is_some(), "{normals}");
+    let bytes = std::fs::read(root.path("pm/normal.npy")).unwrap();
+    let header = String::from_utf8_lossy(&bytes[..128]);
+    assert!(header.contains("'shape': (48, 64, 3)"), "{header}");
+    assert_eq!(bytes.len() % 64, (48 * 64 * 3 * 4) % 64);
+    fails_with(
+        &[
+            "sweep",
+            "--scene",
+            &scene,
+            "--reference",
+            "cam00",
+            "--method",
+            "bogus",
+            "--out",
+            &out,
+        ],
+        "bogus",
+    );
+}

@@ -17,13 +17,23 @@ pub struct ArrayF32 {
 
 /// Encodes a `.npy` file in memory.
 pub fn encode_f32(height: usize, width: usize, data: &[f32]) -> Vec<u8> {
+    encode_f32_shape(&[height, width], data)
+}
+
+/// Encodes a float32 `.npy` of any shape (C order), e.g. `[height, width, 3]` for normals.
+pub fn encode_f32_shape(shape: &[usize], data: &[f32]) -> Vec<u8> {
     assert_eq!(
         data.len(),
-        height * width,
-        "npy: data length != height * width"
+        shape.iter().product::<usize>(),
+        "npy: data length != product of the shape"
     );
-    let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({height}, {width}), }}");
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
     // Magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));

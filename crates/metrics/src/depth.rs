@@ -177,3 +177,50 @@ mod tests {
         assert_eq!((e.pixels, e.within_1_mm_pct), (0, 0.0));
     }
 }
+
+/// Angular errors of estimated unit normals against true ones.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct NormalErrors {
+    /// Pixels evaluated (those with a finite true normal in the chosen set).
+    pub pixels: usize,
+    /// % of them with a finite estimate.
+    pub valid_pct: f64,
+    /// Median angle between estimate and truth, degrees; `None` when no pixel is valid.
+    pub median_deg: Option<f64>,
+    /// 90th percentile, degrees.
+    pub p90_deg: Option<f64>,
+}
+
+/// Angles between `estimate` and `truth` (both `H×W×3`, unit vectors, NaN where none) over
+/// `pixels` (indices of `H×W`).
+pub fn normal_errors(estimate: &[f32], truth: &[f32], pixels: &[usize]) -> NormalErrors {
+    let at = |v: &[f32], i: usize| [v[3 * i], v[3 * i + 1], v[3 * i + 2]].map(f64::from);
+    let evaluated: Vec<usize> = pixels
+        .iter()
+        .copied()
+        .filter(|&i| at(truth, i).iter().all(|c| c.is_finite()))
+        .collect();
+    let angles: Vec<f64> = evaluated
+        .iter()
+        .filter_map(|&i| {
+            let (e, t) = (at(estimate, i), at(truth, i));
+            e.iter().all(|c| c.is_finite()).then(|| {
+                let dot = e[0] * t[0] + e[1] * t[1] + e[2] * t[2];
+                let norm = (e.iter().map(|c| c * c).sum::<f64>()
+                    * t.iter().map(|c| c * c).sum::<f64>())
+                .sqrt();
+                (dot / norm).clamp(-1.0, 1.0).acos().to_degrees()
+            })
+        })
+        .collect();
+    NormalErrors {
+        pixels: evaluated.len(),
+        valid_pct: if evaluated.is_empty() {
+            0.0
+        } else {
+            100.0 * angles.len() as f64 / evaluated.len() as f64
+        },
+        median_deg: crate::median(&angles),
+        p90_deg: crate::percentile(&angles, 90.0),
+    }
+}

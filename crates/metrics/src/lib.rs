@@ -56,7 +56,8 @@ mod sample;
 pub mod stats;
 
 pub use depth::{
-    DepthAgreement, DepthErrors, SignedErrorMap, depth_agreement, depth_errors, signed_error_map,
+    DepthAgreement, DepthErrors, NormalErrors, SignedErrorMap, depth_agreement, depth_errors,
+    normal_errors, signed_error_map,
 };
 pub use kdtree::PointTree;
 pub use mesh::MeshIndex;

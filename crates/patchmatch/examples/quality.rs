@@ -44,6 +44,7 @@ fn main() {
         let s = PatchMatchSettings {
             iterations: iters,
             sigma_color: env("PM_SIGMA", 0.1) as f32,
+            sigma_space: env("PM_SPACE", 1e6) as f32,
             stride: env("PM_STRIDE", 2.0) as u32,
             top_k: env("PM_TOPK", 2.0) as u32,
             window: env("PM_WIN", 11.0) as u32,

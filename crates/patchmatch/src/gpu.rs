@@ -41,6 +41,10 @@ pub(crate) struct ParamsU {
     hi: f32,
     sigma_color: f32,
     scale: f32,
+    spatial: f32,
+    _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
 }
 
 /// `Cam` of the shader.
@@ -201,6 +205,10 @@ impl GpuPatchMatch {
             hi: range.1,
             sigma_color: settings.sigma_color,
             scale: 0.0,
+            spatial: 0.5 / (settings.sigma_space * settings.sigma_space),
+            _pad1: 0,
+            _pad2: 0,
+            _pad3: 0,
         };
         // `step` does not read the initial depths (binding 5): its automatic layout lacks it.
         let bind = |pipeline: &wgpu::ComputePipeline, params: &ParamsU| {

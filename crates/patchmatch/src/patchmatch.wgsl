@@ -19,6 +19,10 @@ struct Params {
     hi: f32,
     sigma_color: f32,
     scale: f32,
+    spatial: f32,       // 1 / (2 sigma_space^2)
+    _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
 }
 
 // A source camera (`abi::Cam`).
@@ -212,7 +216,7 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
                 continue;
             }
             let r = ref_img[u32(qy) * P.width + u32(qx)];
-            let wq = exp(-abs(r - centre) / P.sigma_color);
+            let wq = exp(-abs(r - centre) / P.sigma_color - f32(ox * ox + oy * oy) * P.spatial);
             w_all += wq;
             let fx = f32(ox);
             let fy = f32(oy);

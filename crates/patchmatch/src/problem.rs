@@ -185,6 +185,7 @@ impl<'a> Problem<'a> {
         let cam_h = cam.height as usize;
         let centre = f64::from(self.reference[y * self.w + x]);
         let sigma = f64::from(self.settings.sigma_color);
+        let spatial = 0.5 / f64::from(self.settings.sigma_space).powi(2);
         let (mut wt, mut w_all) = (0.0, 0.0);
         let (mut sr, mut ss, mut srr, mut sss, mut srs) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for &dy in &self.offsets {
@@ -198,7 +199,8 @@ impl<'a> Problem<'a> {
                     continue;
                 }
                 let r = f64::from(self.reference[qy as usize * self.w + qx as usize]);
-                let wq = (-(r - centre).abs() / sigma).exp();
+                let d2 = f64::from(dx * dx + dy * dy);
+                let wq = (-(r - centre).abs() / sigma - d2 * spatial).exp();
                 w_all += wq;
                 let (u, v) = model.at(f64::from(dx), f64::from(dy));
                 let Some(s) = bilinear(image, cam_w, cam_h, u, v) else {

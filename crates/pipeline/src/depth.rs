@@ -1,11 +1,13 @@
-//! Stage 3, depth estimation: the refractive plane sweep (`aquamvs_sweep`) for every reference
-//! view against its neighbours, on the pipeline's backend.
+//! Stage 3, depth estimation: the refractive plane sweep (`aquamvs_sweep`) or PatchMatch
+//! (`aquamvs_patchmatch`) for every reference view against its neighbours, on the pipeline's
+//! backend.
 
 use aquamvs_camera::Rig;
+use aquamvs_patchmatch::patchmatch_cpu;
 use aquamvs_sweep::{View, sweep_cpu};
 
 use crate::observe::{StageKind, observed};
-use crate::{DepthMap, DepthOptions, Observer, Pipeline, PipelineError};
+use crate::{DepthMap, DepthMethod, DepthOptions, Observer, Pipeline, PipelineError};
 
 impl Pipeline<'_> {
     /// The depth map of `rig.cameras[reference]`, swept over `range` (ray depth, metres)
@@ -43,6 +45,26 @@ impl Pipeline<'_> {
             camera: cam,
             image: &images[reference],
         };
+        if let DepthMethod::PatchMatch(settings) = opts.method {
+            let out = match &self.gpu {
+                Some(gpu) => gpu.patchmatch.run(
+                    gpu.device, gpu.queue, view, &sources, &settings, range, None,
+                ),
+                None => patchmatch_cpu(view, &sources, &settings, range, None),
+            }
+            .map_err(|source| PipelineError::PatchMatch {
+                view: cam.name.clone(),
+                source,
+            })?;
+            return Ok(DepthMap {
+                view: reference,
+                width: out.width,
+                height: out.height,
+                depth: out.depth,
+                confidence: out.confidence,
+                normal: Some(out.normal),
+            });
+        }
         let out = match &self.gpu {
             Some(gpu) => gpu
                 .sweep
@@ -59,6 +81,7 @@ impl Pipeline<'_> {
             height: out.height,
             depth: out.depth,
             confidence: out.confidence,
+            normal: None,
         })
     }
 

@@ -29,6 +29,10 @@ pub struct DepthMap {
     /// Confidence per pixel in [0, 1].
     #[serde(skip)]
     pub confidence: Vec<f32>,
+    /// Unit normals (world frame, toward the cameras), `H×W×3`, NaN where invalid: PatchMatch
+    /// only.
+    #[serde(skip)]
+    pub normal: Option<Vec<f32>>,
 }
 
 impl DepthMap {

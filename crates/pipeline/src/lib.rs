@@ -58,7 +58,7 @@ pub mod undistort;
 
 pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, voxel_downsample};
 pub use observe::{Observer, Profiled, Progress, StageKind};
-pub use options::{DepthOptions, ReconstructOptions};
+pub use options::{DepthMethod, DepthOptions, ReconstructOptions};
 pub use reconstruct::{
     Backend, Counts, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange,
     reference_views, valid_fraction,
@@ -96,6 +96,15 @@ pub enum PipelineError {
         /// The sweep's error.
         #[source]
         source: aquamvs_sweep::SweepError,
+    },
+    /// PatchMatch failed for a view.
+    #[error("patchmatch of view {view}: {source}")]
+    PatchMatch {
+        /// Reference camera name.
+        view: String,
+        /// PatchMatch's error.
+        #[source]
+        source: aquamvs_patchmatch::PatchMatchError,
     },
     /// wgpu reported a validation or device error.
     #[error("GPU error: {0}")]

@@ -2,6 +2,7 @@
 //! place ([`ReconstructOptions::fit`]).
 
 use aquamvs_camera::Rig;
+use aquamvs_patchmatch::PatchMatchSettings;
 use aquamvs_sweep::SweepSettings;
 use serde::Serialize;
 
@@ -19,6 +20,9 @@ pub struct DepthOptions {
     /// Depths, window, batch of every sweep.
     #[serde(flatten)]
     pub sweep: SweepSettings,
+    /// The depth method: the plane sweep (with `sweep`) or PatchMatch (with its settings;
+    /// the depth range and sources are the same).
+    pub method: DepthMethod,
     /// Source views per reference: the first `sources` of `rig.sources(reference, ..)`
     /// (AquaMVS: 4 nearest ring neighbours + the centre camera = 5).
     pub sources: usize,
@@ -28,9 +32,20 @@ impl Default for DepthOptions {
     fn default() -> Self {
         Self {
             sweep: SweepSettings::default(),
+            method: DepthMethod::Sweep,
             sources: 5,
         }
     }
+}
+
+/// How depth maps are estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum DepthMethod {
+    /// The refractive plane sweep (`aquamvs_sweep`): fronto-parallel windows.
+    Sweep,
+    /// Refractive PatchMatch (`aquamvs_patchmatch`): a plane per pixel, depth and normal.
+    PatchMatch(PatchMatchSettings),
 }
 
 /// Options of [`crate::Pipeline::reconstruct`]: one value for the whole chain.

@@ -32,6 +32,7 @@ pub(crate) struct GpuStages<'a> {
     pub device: &'a wgpu::Device,
     pub queue: &'a wgpu::Queue,
     pub sweep: GpuSweep,
+    pub patchmatch: aquamvs_patchmatch::GpuPatchMatch,
     pub undistort: GpuUndistort,
 }
 
@@ -207,6 +208,12 @@ impl<'a> Pipeline<'a> {
                 sweep: GpuSweep::new(device).map_err(|source| PipelineError::Sweep {
                     view: "(pipeline creation)".into(),
                     source,
+                })?,
+                patchmatch: aquamvs_patchmatch::GpuPatchMatch::new(device).map_err(|source| {
+                    PipelineError::PatchMatch {
+                        view: "(pipeline creation)".into(),
+                        source,
+                    }
                 })?,
                 undistort: GpuUndistort::new(device)?,
             }),

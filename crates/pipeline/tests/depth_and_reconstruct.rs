@@ -56,6 +56,7 @@ fn depth_maps_match_the_true_ray_depths_cpu_and_gpu() {
     let opts = DepthOptions {
         sweep: settings(48, 7, 8),
         sources: 3,
+        ..DepthOptions::default()
     };
     let cpu = Pipeline::new(Backend::Cpu).unwrap();
     let maps = cpu
@@ -121,6 +122,7 @@ fn reconstruct_a_small_flat_scene_end_to_end() {
     opts.depth = DepthOptions {
         sweep: settings(32, 7, 8),
         sources: 3,
+        ..DepthOptions::default()
     };
     let pipeline = Pipeline::new(gpu_backend(ctx.as_ref())).unwrap();
     let mut lines = Vec::new();

@@ -18,6 +18,7 @@ fn truth_maps(rig: &Rig, scene: &Scene, views: &[usize]) -> Vec<DepthMap> {
                 height: cam.height,
                 confidence: vec![1.0; depth.len()],
                 depth,
+                normal: None,
             }
         })
         .collect()
