@@ -44,6 +44,11 @@ pub use distortion::{Distortion, LensError, LensModel};
 /// the arguments). Text only: this crate does not touch the GPU.
 pub const LENS_WGSL: &str = include_str!("lens.wgsl");
 
+/// `struct SrcCam`, `crossing(cam, pt)` and `to_pixel(cam, pc)`: refractive projection into a
+/// source camera in WGSL (the twin of [`Camera::project`] in `f32`), joined after
+/// [`LENS_WGSL`] by the shaders that project. Text only.
+pub const REFRACT_WGSL: &str = include_str!("refract.wgsl");
+
 pub use rig::{CameraFile, Rig, RigFile, WORKING_DEPTH, check_camera_name};
 
 /// Errors from building cameras and rigs.

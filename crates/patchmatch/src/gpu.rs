@@ -3,17 +3,21 @@
 
 use std::time::Instant;
 
-use aquamvs_camera::{Camera, Distortion};
 use aquamvs_gpu::{empty_buffer, read_back, staging_buffer, storage_buffer, uniform_buffer};
-use aquamvs_sweep::View;
+use aquamvs_sweep::{SrcCamU, View};
 use bytemuck::{Pod, Zeroable};
 
 use crate::problem::{Problem, refine_scale};
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
-/// The shader as compiled: the lens models, then `patchmatch.wgsl`.
+/// The shader as compiled: the lens models and refractive projection, then `patchmatch.wgsl`.
 pub(crate) fn source() -> String {
-    [aquamvs_camera::LENS_WGSL, include_str!("patchmatch.wgsl")].join("\n")
+    [
+        aquamvs_camera::LENS_WGSL,
+        aquamvs_camera::REFRACT_WGSL,
+        include_str!("patchmatch.wgsl"),
+    ]
+    .join("\n")
 }
 
 /// Largest number of sources (`MAX_SRC` in the shader).
@@ -45,57 +49,6 @@ pub(crate) struct ParamsU {
     _pad1: u32,
     _pad2: u32,
     _pad3: u32,
-}
-
-/// `Cam` of the shader.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub(crate) struct CamU {
-    col0: [f32; 4],
-    col1: [f32; 4],
-    col2: [f32; 4],
-    center: [f32; 4],
-    intr: [f32; 4],
-    extra: [f32; 4],
-    dist0: [f32; 4],
-    dist1: [f32; 4],
-    dims: [u32; 4],
-}
-
-impl CamU {
-    fn new(cam: &Camera<f64>, offset: u32) -> Self {
-        let r = &cam.r;
-        let col = |j: usize| [r[(0, j)] as f32, r[(1, j)] as f32, r[(2, j)] as f32, 0.0];
-        let c = cam.center();
-        let k = &cam.k;
-        let (model, dist0, dist1) = Distortion::shader_form(cam.distortion.as_ref());
-        Self {
-            col0: col(0),
-            col1: col(1),
-            col2: col(2),
-            center: [
-                c.x as f32,
-                c.y as f32,
-                c.z as f32,
-                cam.interface.water_z as f32,
-            ],
-            intr: [
-                k[(0, 0)] as f32,
-                k[(1, 1)] as f32,
-                k[(0, 2)] as f32,
-                k[(1, 2)] as f32,
-            ],
-            extra: [
-                k[(0, 1)] as f32,
-                cam.interface.n_air as f32,
-                cam.interface.n_water as f32,
-                model,
-            ],
-            dist0,
-            dist1,
-            dims: [cam.width, cam.height, offset, 0],
-        }
-    }
 }
 
 /// PatchMatch on a wgpu device: the two compute pipelines, built once.
@@ -173,7 +126,7 @@ impl GpuPatchMatch {
         let mut cams = Vec::with_capacity(sources.len());
         let mut images: Vec<f32> = Vec::new();
         for s in sources {
-            cams.push(CamU::new(s.camera, images.len() as u32));
+            cams.push(SrcCamU::new(s.camera, images.len() as u32));
             images.extend_from_slice(s.image);
         }
         let init_map: Vec<f32> = init.map_or_else(|| vec![0.0], <[f32]>::to_vec);

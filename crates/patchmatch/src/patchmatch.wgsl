@@ -1,6 +1,6 @@
 // Refractive PatchMatch, the GPU twin of the crate's CPU reference (`problem.rs`, `cpu.rs`): the
 // same hypotheses in the same order, the same random numbers, in f32. Joined after the camera
-// crate's `lens.wgsl` (lens_distort) when loaded.
+// crate's `lens.wgsl` and `refract.wgsl` (SrcCam, crossing, to_pixel) when loaded.
 
 struct Params {
     width: u32,
@@ -25,27 +25,13 @@ struct Params {
     _pad3: u32,
 }
 
-// A source camera (`abi::Cam`).
-struct Cam {
-    col0: vec4<f32>,     // columns of R (world -> camera)
-    col1: vec4<f32>,
-    col2: vec4<f32>,
-    center: vec4<f32>,   // camera centre C (xyz), water_z (w)
-    intr: vec4<f32>,     // fx, fy, cx, cy
-    extra: vec4<f32>,    // skew, n_air, n_water, lens model
-    dist0: vec4<f32>,    // k1, k2, p1, p2
-    dist1: vec4<f32>,    // k3, k4, k5, k6
-    dims: vec4<u32>,     // width, height, offset of the image in src_img, 0
-}
-
 const FACING: f32 = 0.17;       // problem::FACING
 const MAX_COST: f32 = 2.0;      // problem::MAX_COST
-const NEWTON_STEPS: u32 = 6u;
 const MAX_SRC: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
-@group(0) @binding(2) var<storage, read> cams: array<Cam>;
+@group(0) @binding(2) var<storage, read> cams: array<SrcCam>;
 @group(0) @binding(3) var<storage, read> src_img: array<f32>;
 @group(0) @binding(4) var<storage, read> ref_img: array<f32>;
 @group(0) @binding(5) var<storage, read> init_depth: array<f32>;
@@ -67,44 +53,16 @@ fn perturb(n: vec3<f32>, scale: f32, a: f32, b: f32, c: f32) -> vec3<f32> {
     return normalize(n + scale * vec3<f32>(2.0 * a - 1.0, 2.0 * b - 1.0, 2.0 * c - 1.0));
 }
 
-// World point -> recorded pixel of `cam`: (u, v, ok).
-fn project(cam: Cam, pt: vec3<f32>) -> vec3<f32> {
-    let h_c = cam.center.w - cam.center.z;
-    let h_q = pt.z - cam.center.w;
-    if (!(h_q > 0.0)) {
+// World point -> recorded pixel of `cam`: (u, v, ok) (refract.wgsl's crossing and to_pixel).
+fn project(cam: SrcCam, pt: vec3<f32>) -> vec3<f32> {
+    let c = crossing(cam, pt);
+    if (c.w < 0.5) {
         return vec3<f32>(0.0);
     }
-    let dx = pt.x - cam.center.x;
-    let dy = pt.y - cam.center.y;
-    let r_q = sqrt(dx * dx + dy * dy);
-    let na = cam.extra.y;
-    let nw = cam.extra.z;
-    let hc2 = h_c * h_c;
-    let hq2 = h_q * h_q;
-    var r = r_q * nw * h_c / (na * h_q + nw * h_c);
-    for (var i = 0u; i < NEWTON_STEPS; i++) {
-        let a2 = r * r + hc2;
-        let a = sqrt(a2);
-        let wv = r_q - r;
-        let b2 = wv * wv + hq2;
-        let b = sqrt(b2);
-        let f = na * r / a - nw * wv / b;
-        let df = na * hc2 / (a2 * a) + nw * hq2 / (b2 * b);
-        r = clamp(r - f / df, 0.0, r_q);
-    }
-    var u = vec2<f32>(0.0);
-    if (r_q > 0.0) {
-        u = vec2<f32>(dx, dy) / r_q;
-    }
-    let pc = r * (u.x * cam.col0.xyz + u.y * cam.col1.xyz) + h_c * cam.col2.xyz;
-    if (!(pc.z > 0.0)) {
-        return vec3<f32>(0.0);
-    }
-    let d = lens_distort(cam.extra.w, cam.dist0, cam.dist1, pc.xy / pc.z);
-    return vec3<f32>(cam.intr.x * d.x + cam.extra.x * d.y + cam.intr.z, cam.intr.y * d.y + cam.intr.w, 1.0);
+    return to_pixel(cam, c.xyz);
 }
 
-fn sample_src(cam: Cam, u: f32, v: f32) -> f32 {
+fn sample_pm(cam: SrcCam, u: f32, v: f32) -> f32 {
     let w = cam.dims.x;
     let h = cam.dims.y;
     if (!(u >= 0.0 && v >= 0.0 && u <= f32(w - 1u) && v <= f32(h - 1u))) {
@@ -222,7 +180,7 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
             let fy = f32(oy);
             let p = c.xy + gx.xy * fx + gy.xy * fy + 0.5 * (gx.zw * fx * fx + gy.zw * fy * fy)
                 + dxy * fx * fy;
-            let sv = sample_src(cam, p.x, p.y);
+            let sv = sample_pm(cam, p.x, p.y);
             if (sv < 0.0) {
                 continue;
             }

@@ -11,6 +11,7 @@ use aquamvs_sweep::{View, depth_range_from_z};
 fn the_shader_validates() {
     let src = [
         aquamvs_camera::LENS_WGSL,
+        aquamvs_camera::REFRACT_WGSL,
         include_str!("../src/patchmatch.wgsl"),
     ]
     .join("\n");

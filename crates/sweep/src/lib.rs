@@ -77,7 +77,7 @@ mod unroll;
 mod workload;
 
 pub use cpu::sweep_cpu;
-pub use gpu::{GpuSweep, GpuSweepOptions};
+pub use gpu::{GpuSweep, GpuSweepOptions, SrcCamU};
 pub use rays::{depth_range_from_z, pixel_ray, warp_span};
 pub use workload::Workload;
 

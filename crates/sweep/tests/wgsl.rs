@@ -2,8 +2,8 @@
 //!
 //! A folder holding a prelude `params.wgsl` (the sweep's shaders) is loaded as the sweep loads
 //! it: the prelude alone, and every other shader of the folder joined after it. The camera
-//! crate's lens models (`lens.wgsl`, `aquamvs_camera::LENS_WGSL`) come first in every shader
-//! but their own file, as the sweep and the undistortion stage join them.
+//! crate's lens models and refractive projection (`lens.wgsl`, `refract.wgsl`) come first in
+//! every shader but their own files, as the shaders join them.
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +31,10 @@ fn joined_source(file: &Path) -> String {
     if file.file_name().is_some_and(|n| n == "lens.wgsl") {
         return source;
     }
-    let lens = aquamvs_camera::LENS_WGSL.to_owned() + "\n";
+    let mut lens = aquamvs_camera::LENS_WGSL.to_owned() + "\n";
+    if file.file_name().is_none_or(|n| n != "refract.wgsl") {
+        lens = lens + aquamvs_camera::REFRACT_WGSL + "\n";
+    }
     let prelude = file.with_file_name(PRELUDE);
     if file.file_name().is_some_and(|n| n == PRELUDE) || !prelude.exists() {
         return lens + &source;

@@ -81,13 +81,13 @@ impl<T: ShaderScalar, const N: usize> ShaderScalar for [T; N] {
 /// Declares a `#[repr(C)]` Pod struct mirroring the WGSL struct named after `=`, and (for the
 /// tests) `WGSL_NAME` and `FIELDS`, its fields in order with offsets, sizes and scalar types.
 macro_rules! shader_struct {
-    ($(#[$meta:meta])* struct $name:ident = $wgsl:literal {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident = $wgsl:literal {
         $($field:ident: $ty:ty,)*
     }) => {
         $(#[$meta])*
         #[repr(C)]
         #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-        pub(super) struct $name {
+        $vis struct $name {
             $($field: $ty,)*
         }
 
@@ -108,7 +108,7 @@ macro_rules! shader_struct {
 
 shader_struct! {
     /// The uniform of one row band.
-    struct ParamsU = "Params" {
+    pub(super) struct ParamsU = "Params" {
         width: u32,
         warp_rows: u32,
         band_rows: u32,
@@ -130,7 +130,7 @@ shader_struct! {
 
 shader_struct! {
     /// The uniform of one batch of hypotheses, bound at a dynamic offset.
-    struct BatchU = "Batch" {
+    pub(super) struct BatchU = "Batch" {
         k0: u32,
         nb: u32,
         _pad0: u32,
@@ -139,9 +139,10 @@ shader_struct! {
 }
 
 shader_struct! {
-    /// A source camera: rotation columns, centre and water height, intrinsics, refractive
-    /// indices, distortion, and where its image starts in the texel-quad buffer.
-    struct SrcCamU = "SrcCam" {
+    /// A source camera for the shaders (`SrcCam` of the camera crate's `refract.wgsl`):
+    /// rotation columns, centre and water height, intrinsics, refractive indices, lens model,
+    /// and where its image starts in the shader's image buffer.
+    pub struct SrcCamU = "SrcCam" {
         col0: [f32; 4],
         col1: [f32; 4],
         col2: [f32; 4],
@@ -199,8 +200,8 @@ pub(super) fn batch_uniforms(depths: u32, cap: u32, align: u64) -> Vec<u8> {
 }
 
 impl SrcCamU {
-    /// Camera `cam` whose image starts at texel quad `offset`.
-    pub(super) fn new(cam: &Camera<f64>, offset: u32) -> Self {
+    /// Camera `cam` whose image starts at element `offset` of the shader's image buffer.
+    pub fn new(cam: &Camera<f64>, offset: u32) -> Self {
         let r = &cam.r;
         let col = |j: usize| [r[(0, j)] as f32, r[(1, j)] as f32, r[(2, j)] as f32, 0.0];
         let c = cam.center();

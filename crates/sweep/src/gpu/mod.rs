@@ -11,6 +11,7 @@
 //!   given cost volume; `tests.rs`: the GPU unit tests and the Rust/WGSL layout checks.
 
 mod abi;
+pub use abi::SrcCamU;
 mod pipelines;
 mod plan;
 mod run;

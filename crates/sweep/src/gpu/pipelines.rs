@@ -9,12 +9,13 @@ use super::abi::{BatchU, PAD_LEFT, STRIP};
 use super::scoped;
 use crate::SweepError;
 
-/// `warp.wgsl` as compiled: after the prelude and the lens models
-/// ([`aquamvs_camera::LENS_WGSL`]).
+/// `warp.wgsl` as compiled: after the prelude, the lens models and the refractive projection
+/// ([`aquamvs_camera::LENS_WGSL`], [`aquamvs_camera::REFRACT_WGSL`]).
 pub(super) static WARP_WGSL: LazyLock<String> = LazyLock::new(|| {
     [
         include_str!("params.wgsl"),
         aquamvs_camera::LENS_WGSL,
+        aquamvs_camera::REFRACT_WGSL,
         include_str!("warp.wgsl"),
     ]
     .join("\n")
