@@ -2,7 +2,8 @@
 //! of a real image folder (`--calibration CALIB.json --images DIR`, the AquaMVS layout
 //! `DIR/<camera>/<frames>`; no ground truth is used anywhere), and write
 //! `sparse.ply`, `points.ply`, `surface.ply`, `depth/<camera>.npy` (ray depth, NaN invalid),
-//! `depth/<camera>_confidence.npy` and `reconstruct.json` (per-stage wall time, counts,
+//! `depth/<camera>_confidence.npy` (with `--method patchmatch` also `depth/<camera>_normal.npy`)
+//! and `reconstruct.json` (per-stage wall time, counts,
 //! parameters, adapter, warnings). One progress line per stage; the library does the work.
 
 use std::path::PathBuf;
@@ -49,12 +50,16 @@ pub struct Args {
     /// Height-field grid cell, metres.
     #[arg(long, default_value_t = 0.003)]
     cell: f64,
+    /// Depth method: `sweep` or `patchmatch` (which also writes `depth/<camera>_normal.npy`).
+    #[arg(long, value_enum, default_value_t = crate::sweep::Method::Sweep)]
+    method: crate::sweep::Method,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut opts = ReconstructOptions::default();
     opts.depth.sweep = args.sweep.settings()?;
+    opts.depth.method = args.method.depth_method();
     opts.sparse.keypoints.max_keypoints = args.keypoints;
     opts.surface.cell_size = args.cell;
     opts.validate()?;
@@ -116,6 +121,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             format!("depth/{name}_confidence.npy"),
             npy::encode_f32(hh, ww, &m.confidence),
         );
+        if let Some(n) = &m.normal {
+            files.add(
+                format!("depth/{name}_normal.npy"),
+                npy::encode_f32_shape(&[hh, ww, 3], n),
+            );
+        }
         depth_files.push(json!({
             "camera": name,
             "file": format!("depth/{name}.npy"),

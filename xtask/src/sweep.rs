@@ -58,13 +58,23 @@ pub struct Args {
     out: PathBuf,
 }
 
-/// `--method`.
+/// `--method` (shared with `reconstruct`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
     /// The refractive plane sweep.
     Sweep,
     /// Refractive PatchMatch.
     Patchmatch,
+}
+
+impl Method {
+    /// The pipeline's depth method (PatchMatch at its default settings).
+    pub fn depth_method(self) -> DepthMethod {
+        match self {
+            Self::Sweep => DepthMethod::Sweep,
+            Self::Patchmatch => DepthMethod::PatchMatch(PatchMatchSettings::default()),
+        }
+    }
 }
 
 fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
@@ -85,14 +95,10 @@ fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     // Everything that can be checked without reading the scene is checked first.
-    let method = match args.method {
-        Method::Sweep => DepthMethod::Sweep,
-        Method::Patchmatch => DepthMethod::PatchMatch(PatchMatchSettings::default()),
-    };
     let opts = DepthOptions {
         sweep: args.sweep.settings()?,
         sources: args.sources,
-        method,
+        method: args.method.depth_method(),
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
     if args.sources == 0 {
