@@ -2,7 +2,8 @@
 //! scenes, with its median depth and normal errors against ground truth.
 //! `cargo run --release -p aquamvs-patchmatch --example quality -- WIDTH ITERATIONS [truth]`;
 //! ITERATIONS 0 prints the cost around the true plane at a few pixels instead. Settings from
-//! `PM_WIN`, `PM_STRIDE`, `PM_SIGMA`, `PM_TOPK`; `PM_SCENE` picks one scene.
+//! `PM_WIN`, `PM_STRIDE`, `PM_SIGMA`, `PM_SPACE`, `PM_TOPK`, `PM_SOURCES`, `PM_MAXCOST`;
+//! `PM_SCENE` picks one scene; `PM_GPU=1` runs the wgpu backend.
 use aquamvs_camera::Rig;
 use aquamvs_patchmatch::{PatchMatchSettings, patchmatch_cpu};
 use aquamvs_scenes::{RenderOptions, Scene, render};
@@ -20,7 +21,10 @@ fn main() {
         if only.as_deref().is_some_and(|o| o != scene.kind.name()) {
             continue;
         }
-        let idx: Vec<usize> = std::iter::once(0).chain(rig.sources(0, 4)).collect();
+        let n_src = std::env::var("PM_SOURCES")
+            .ok()
+            .map_or(4, |v| v.parse().unwrap());
+        let idx: Vec<usize> = std::iter::once(0).chain(rig.sources(0, n_src)).collect();
         let imgs: Vec<Vec<f32>> = idx
             .iter()
             .map(|&i| render(&scene, &rig.cameras[i], &RenderOptions::default()))
