@@ -60,7 +60,7 @@ pub fn patchmatch_cpu(
                 Some(d) => (d, Vector3::new(0.0, 0.0, -1.0)),
                 None => (lo + u(0) * (hi - lo), perturb(&-r.v, 1.0, u(1), u(2), u(3))),
             };
-            let cost = pb.cost(i % w, i / w, d, &n);
+            let (cost, _) = pb.cost(i % w, i / w, d, &n);
             Plane { d, n, cost }
         })
         .collect();
@@ -119,11 +119,20 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
     let Some(r) = pb.rays[i] else {
         return best;
     };
+    // View selection: the current plane picks the best `top_k` sources; every candidate is
+    // scored on those.
+    let mask = if best.d.is_finite() {
+        let (cost, mask) = pb.cost(x, y, best.d, &best.n);
+        best.cost = cost;
+        mask
+    } else {
+        (1u32 << pb.sources.len()) - 1
+    };
     let try_plane = |best: &mut Plane, d: f64, n: Vector3<f64>| {
         if !(d >= pb.range.0 && d <= pb.range.1 && n.dot(&r.v) < -FACING) {
             return;
         }
-        let cost = pb.cost(x, y, d, &n);
+        let cost = pb.cost_on(x, y, d, &n, mask);
         if cost < best.cost {
             *best = Plane { d, n, cost };
         }

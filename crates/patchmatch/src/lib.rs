@@ -22,7 +22,10 @@
 //! the other colour (at distance 1 and 5 along rows and columns), then 3 random refinements
 //! (a new depth; a perturbed depth and normal; a perturbed normal) whose scale halves each
 //! round, keeping the best. The cost of a plane is `1 − NCC` (bilateral weights on the
-//! reference grey difference), averaged over the best `top_k` sources. Random numbers come from
+//! reference grey difference), averaged over the best `top_k` sources. **View selection**: at
+//! each update the pixel's current plane picks its best `top_k` sources, and every candidate
+//! is scored on those only (1.8× faster at 2 of 4 sources; 0.398 → 0.408 mm on the undulating
+//! scene). Random numbers come from
 //! a counter-based hash of (seed, pixel, round, colour, draw), so both backends draw the same
 //! numbers and the result is deterministic for a given seed.
 //!
@@ -199,5 +202,7 @@ pub fn debug_cost(
     d: f64,
     n: nalgebra::Vector3<f64>,
 ) -> f64 {
-    problem::Problem::new(&reference, sources, settings, range).cost(x, y, d, &n)
+    problem::Problem::new(&reference, sources, settings, range)
+        .cost(x, y, d, &n)
+        .0
 }

@@ -206,12 +206,18 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
     return 1.0 - clamp(cov / sqrt(vr * vs), -1.0, 1.0);
 }
 
-fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>) -> f32 {
+// The cost of plane (d, n) at pixel (x, y) in every source of `mask` (MAX_COST elsewhere and
+// on failure).
+fn source_costs(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> array<f32, MAX_SRC> {
+    var out: array<f32, MAX_SRC>;
+    for (var s = 0u; s < MAX_SRC; s++) {
+        out[s] = MAX_COST;
+    }
     let i = u32(y) * P.width + u32(x);
     let o = rays[2u * i];
     let v = rays[2u * i + 1u].xyz;
     if (o.w < 0.5 || !(dot(n, v) < -FACING)) {
-        return MAX_COST;
+        return out;
     }
     let pt = o.xyz + v * d;
     let h = i32(P.half);
@@ -221,26 +227,52 @@ fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>) -> f32 {
     cs[2] = corner(x, y, 0, h, pt, n);
     cs[3] = corner(x, y, 0, -h, pt, n);
     cs[4] = corner(x, y, h, h, pt, n);
-    // The best top_k source costs (insertion into a sorted array).
-    var best: array<f32, MAX_SRC>;
     for (var s = 0u; s < P.n_src; s++) {
-        var c = source_cost(s, x, y, pt, cs);
-        var j = s;
-        loop {
-            if (j == 0u || best[j - 1u] <= c) {
-                break;
-            }
-            best[j] = best[j - 1u];
-            j -= 1u;
+        if ((mask & (1u << s)) != 0u) {
+            out[s] = source_cost(s, x, y, pt, cs);
         }
-        best[j] = c;
     }
+    return out;
+}
+
+struct Selected {
+    cost: f32,
+    mask: u32,
+}
+
+// The mean of the best top_k sources' costs, and those sources (lowest index first on ties).
+fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>) -> Selected {
+    let costs = source_costs(x, y, d, n, (1u << P.n_src) - 1u);
     let k = min(P.top_k, P.n_src);
+    var mask = 0u;
     var sum = 0.0;
     for (var j = 0u; j < k; j++) {
-        sum += best[j];
+        var pick = 0u;
+        var low = 3.0e38;
+        for (var s = 0u; s < P.n_src; s++) {
+            if ((mask & (1u << s)) == 0u && costs[s] < low) {
+                low = costs[s];
+                pick = s;
+            }
+        }
+        mask |= 1u << pick;
+        sum += low;
     }
-    return sum / f32(k);
+    return Selected(sum / f32(k), mask);
+}
+
+// The mean cost over the sources of `mask` (view selection).
+fn plane_cost_on(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
+    let costs = source_costs(x, y, d, n, mask);
+    var sum = 0.0;
+    var count = 0u;
+    for (var s = 0u; s < P.n_src; s++) {
+        if ((mask & (1u << s)) != 0u) {
+            sum += costs[s];
+            count += 1u;
+        }
+    }
+    return sum / f32(max(count, 1u));
 }
 
 @compute @workgroup_size(64)
@@ -273,7 +305,7 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
     let x = i32(i % P.width);
     let y = i32(i / P.width);
     planes[i] = vec4<f32>(d, n);
-    costs[i] = plane_cost(x, y, d, n);
+    costs[i] = plane_cost(x, y, d, n).cost;
 }
 
 struct Best {
@@ -282,11 +314,11 @@ struct Best {
     cost: f32,
 }
 
-fn try_plane(best: Best, x: i32, y: i32, v: vec3<f32>, d: f32, n: vec3<f32>) -> Best {
+fn try_plane(best: Best, x: i32, y: i32, v: vec3<f32>, d: f32, n: vec3<f32>, mask: u32) -> Best {
     if (!(d >= P.lo && d <= P.hi && dot(n, v) < -FACING)) {
         return best;
     }
-    let c = plane_cost(x, y, d, n);
+    let c = plane_cost_on(x, y, d, n, mask);
     if (c < best.cost) {
         return Best(d, n, c);
     }
@@ -317,6 +349,13 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let v = rays[2u * i + 1u].xyz;
     let cur = planes[i];
     var best = Best(cur.x, cur.yzw, costs[i]);
+    // View selection: the current plane picks the sources every candidate is scored on.
+    var mask = (1u << P.n_src) - 1u;
+    if (cur.x == cur.x) {
+        let sel = plane_cost(i32(x), i32(y), cur.x, cur.yzw);
+        best.cost = sel.cost;
+        mask = sel.mask;
+    }
     let xi = i32(x);
     let yi = i32(y);
     for (var k = 0u; k < 8u; k++) {
@@ -338,17 +377,17 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         let t = dot(q.yzw, xq - o.xyz) / den;
         if (t >= P.lo && t <= P.hi) {
-            best = try_plane(best, xi, yi, v, t, q.yzw);
+            best = try_plane(best, xi, yi, v, t, q.yzw, mask);
         }
     }
     let span = P.hi - P.lo;
     let d1 = P.lo + uniform01(i, P.step, 0u) * span;
-    best = try_plane(best, xi, yi, v, d1, best.n);
+    best = try_plane(best, xi, yi, v, d1, best.n, mask);
     let d2 = best.d + (2.0 * uniform01(i, P.step, 1u) - 1.0) * P.scale * 0.25 * span;
     let n2 = perturb(best.n, P.scale, uniform01(i, P.step, 2u), uniform01(i, P.step, 3u), uniform01(i, P.step, 4u));
-    best = try_plane(best, xi, yi, v, d2, n2);
+    best = try_plane(best, xi, yi, v, d2, n2, mask);
     let n3 = perturb(best.n, P.scale, uniform01(i, P.step, 5u), uniform01(i, P.step, 6u), uniform01(i, P.step, 7u));
-    best = try_plane(best, xi, yi, v, best.d, n3);
+    best = try_plane(best, xi, yi, v, best.d, n3, mask);
     planes[i] = vec4<f32>(best.d, best.n);
     costs[i] = best.cost;
 }

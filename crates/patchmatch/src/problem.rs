@@ -112,18 +112,46 @@ impl<'a> Problem<'a> {
     }
 
     /// `1 − NCC` of the plane `(d, n)` at pixel `(x, y)`, averaged over the best `top_k`
-    /// sources (see the crate notes).
-    pub fn cost(&self, x: usize, y: usize, d: f64, n: &Vector3<f64>) -> f64 {
+    /// sources (see the crate notes), and those sources as a bit mask (lowest index first on
+    /// ties).
+    pub fn cost(&self, x: usize, y: usize, d: f64, n: &Vector3<f64>) -> (f64, u32) {
+        let all = (1u32 << self.sources.len()) - 1;
+        let costs = self.source_costs(x, y, d, n, all);
+        let mut order: Vec<usize> = (0..costs.len()).collect();
+        order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]).then(a.cmp(&b)));
+        let k = (self.settings.top_k as usize).min(costs.len());
+        let mask = order[..k].iter().fold(0u32, |m, &s| m | 1 << s);
+        (
+            order[..k].iter().map(|&s| costs[s]).sum::<f64>() / k as f64,
+            mask,
+        )
+    }
+
+    /// The mean cost of the plane `(d, n)` at pixel `(x, y)` over the sources in `mask` (view
+    /// selection: the refinements of a pixel are scored on the sources its current plane
+    /// chose).
+    pub fn cost_on(&self, x: usize, y: usize, d: f64, n: &Vector3<f64>, mask: u32) -> f64 {
+        let costs = self.source_costs(x, y, d, n, mask);
+        let picked: Vec<f64> = (0..costs.len())
+            .filter(|s| mask & (1 << s) != 0)
+            .map(|s| costs[s])
+            .collect();
+        picked.iter().sum::<f64>() / picked.len().max(1) as f64
+    }
+
+    /// The cost of the plane in every source in `mask` (MAX_COST elsewhere and on failure).
+    fn source_costs(&self, x: usize, y: usize, d: f64, n: &Vector3<f64>, mask: u32) -> Vec<f64> {
+        let mut costs = vec![MAX_COST; self.sources.len()];
         let i = y * self.w + x;
         let Some(r) = self.rays[i] else {
-            return MAX_COST;
+            return costs;
         };
         if !(n.dot(&r.v) < -FACING) {
-            return MAX_COST;
+            return costs;
         }
         let p = r.o + r.v * d;
         let half = (self.settings.window / 2) as i64;
-        // The rays of the Jacobian's four pixels, clamped to the image; the plane points.
+        // The rays of the model's five pixels, clamped to the image; the plane points.
         let at = |dx: i64, dy: i64| -> Option<(Vector3<f64>, f64, f64)> {
             let qx = (x as i64 + dx).clamp(0, self.w as i64 - 1);
             let qy = (y as i64 + dy).clamp(0, self.h as i64 - 1);
@@ -146,17 +174,14 @@ impl<'a> Problem<'a> {
             at(0, -half),
             at(half, half),
         ];
-        let mut costs: Vec<f64> = self
-            .sources
-            .iter()
-            .map(|s| {
-                self.source_cost(x, y, s.camera, s.image, &p, &corners)
-                    .unwrap_or(MAX_COST)
-            })
-            .collect();
-        costs.sort_by(f64::total_cmp);
-        let k = (self.settings.top_k as usize).min(costs.len());
-        costs[..k].iter().sum::<f64>() / k as f64
+        for (k, s) in self.sources.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                costs[k] = self
+                    .source_cost(x, y, s.camera, s.image, &p, &corners)
+                    .unwrap_or(MAX_COST);
+            }
+        }
+        costs
     }
 
     #[allow(clippy::type_complexity)]
