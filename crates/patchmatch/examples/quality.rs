@@ -126,44 +126,6 @@ fn main() {
             angs.push(n.dot(&m).clamp(-1.0, 1.0).acos().to_degrees());
         }
         angs.sort_by(f64::total_cmp);
-        for &i in patch.iter().step_by(patch.len() / 8) {
-            let (x, y) = (i % w as usize, i / w as usize);
-            let ray = aquamvs_sweep::pixel_ray(&rig.cameras[0], x, y).unwrap();
-            let p = ray.at(truth[i] as f64);
-            let n = scene.normal(p.x, p.y);
-            let c_true = aquamvs_patchmatch::debug_cost(
-                views[0],
-                &views[1..],
-                &s,
-                range,
-                (x, y),
-                truth[i] as f64,
-                n,
-            );
-            let c_flat = aquamvs_patchmatch::debug_cost(
-                views[0],
-                &views[1..],
-                &s,
-                range,
-                (x, y),
-                truth[i] as f64,
-                nalgebra::Vector3::new(0.0, 0.0, -1.0),
-            );
-            let c_off = aquamvs_patchmatch::debug_cost(
-                views[0],
-                &views[1..],
-                &s,
-                range,
-                (x, y),
-                truth[i] as f64 + 0.003,
-                n,
-            );
-            println!(
-                "  px ({x},{y}) truth cost {c_true:.4} horizontal {c_flat:.4} +3mm {c_off:.4}; found d err {:.2} mm cost {:.4}",
-                (out.depth[i] - truth[i]) as f64 * 1e3,
-                out.cost[i]
-            );
-        }
         println!(
             "{} {}x{} iters {}: median {:?} mm, valid {:.1} %, within1 {:.1}, normal median {:.2} deg, {:.1} s",
             scene.kind,

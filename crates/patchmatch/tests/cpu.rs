@@ -1,10 +1,12 @@
 //! The CPU reference: settings are checked, the Jacobian placement of window samples is
 //! measured against exact refractive projection, and runs are deterministic for a seed.
 
+mod common;
+
 use aquamvs_camera::Rig;
 use aquamvs_patchmatch::{PatchMatchSettings, patchmatch_cpu, projection_error};
-use aquamvs_scenes::{RenderOptions, Scene, render};
-use aquamvs_sweep::{View, depth_range_from_z, pixel_ray};
+use aquamvs_scenes::Scene;
+use aquamvs_sweep::{depth_range_from_z, pixel_ray};
 use nalgebra::Vector3;
 
 #[test]
@@ -81,19 +83,8 @@ fn the_quadratic_model_places_window_samples_within_a_hundredth_of_a_pixel() {
 fn runs_are_deterministic_for_a_seed() {
     let rig = Rig::reference(64, 48).unwrap();
     let scene = Scene::undulating();
-    let idx: Vec<usize> = std::iter::once(0).chain(rig.sources(0, 3)).collect();
-    let images: Vec<Vec<f32>> = idx
-        .iter()
-        .map(|&i| render(&scene, &rig.cameras[i], &RenderOptions::default()))
-        .collect();
-    let views: Vec<View> = idx
-        .iter()
-        .zip(&images)
-        .map(|(&i, image)| View {
-            camera: &rig.cameras[i],
-            image,
-        })
-        .collect();
+    let (idx, images) = common::rendered(&rig, &scene, 3);
+    let views = common::views(&rig, &idx, &images);
     let range = depth_range_from_z(&rig.cameras[0], 1.16, 1.19, 0.02).unwrap();
     let s = PatchMatchSettings {
         iterations: 2,
