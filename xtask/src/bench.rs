@@ -37,6 +37,9 @@ const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
 /// Ground-truth mesh spacing, metres (DOMAIN.md).
 const MESH_SPACING: f64 = 0.005;
+/// Scenes also reconstructed with PatchMatch depth maps (every other ring camera a reference
+/// view: each takes PatchMatch's time).
+const PATCHMATCH_FUSED: [SceneKind; 1] = [SceneKind::Undulating];
 /// The plan's simulated matchers.
 const SIMULATED: [(&str, SimulatedMatcher); 2] = [
     (
@@ -193,12 +196,12 @@ fn run_benchmarks(
         BackendFlag::Cpu => (None, false),
     };
     let pipeline = Pipeline::new(flags::backend(gpu.as_ref()))?;
-    eprintln!("[1/3] simulated comparison (LightGlue-like vs RoMa-like, simulated)");
+    eprintln!("[1/4] simulated comparison (LightGlue-like vs RoMa-like, simulated)");
     let simulated = simulated_rows(args.seed)?;
-    eprintln!("[2/3] measured reconstructions (sweep + fusion on rendered images)");
+    eprintln!("[2/4] measured reconstructions (depth maps + fusion on rendered images)");
     let mut measured = Vec::new();
     let mut error_map = None;
-    let mut eta = harness::Eta::new(4);
+    let mut eta = harness::Eta::new(4 + PATCHMATCH_FUSED.len());
     for scene in [Scene::flat(), Scene::undulating()] {
         let (rows, map) = measured_rows(args, settings, &scene, &pipeline, gpu.as_ref(), &mut eta)?;
         measured.extend(rows);
@@ -206,7 +209,20 @@ fn run_benchmarks(
             error_map = map;
         }
     }
-    eprintln!("[3/3] sweep throughput on the \"small\" workload");
+    eprintln!("[3/4] depth methods side by side (sweep windows 3-11, PatchMatch; cam00)");
+    let backend_label = match (&gpu, no_adapter) {
+        (Some(c), _) => format!("gpu: {}", c.adapter_name()),
+        (None, true) => NO_ADAPTER.to_string(),
+        (None, false) => "cpu".to_string(),
+    };
+    let depth_methods = crate::methods::rows(
+        &pipeline,
+        &backend_label,
+        (args.width, args.height),
+        settings,
+        args.seed,
+    )?;
+    eprintln!("[4/4] sweep throughput on the \"small\" workload");
     let mut sweep_throughput = throughput_rows(gpu.as_ref(), args.runs)?;
 
     let (peer, peer_skipped) = match &args.peer {
@@ -255,6 +271,8 @@ fn run_benchmarks(
         depth_error_map: None,
         peer,
         peer_skipped,
+        depth_methods,
+        patchmatch_settings: Some(aquamvs_patchmatch::PatchMatchSettings::default().to_string()),
     };
     let map = error_map.map(|(map, about)| {
         results.depth_error_map = Some(about);
@@ -354,11 +372,28 @@ fn measured_rows(
     opts.depth.sweep = settings;
     let mut rows = Vec::new();
     let mut error_map = None;
-    for method in [Method::Refractive, Method::Pinhole] {
+    let patchmatch = PATCHMATCH_FUSED
+        .contains(&scene.kind)
+        .then_some(Method::RefractivePatchMatch);
+    for method in [Method::Refractive, Method::Pinhole]
+        .into_iter()
+        .chain(patchmatch)
+    {
         let model = match method {
-            Method::Refractive => rig.clone(),
+            Method::Refractive | Method::RefractivePatchMatch => rig.clone(),
             Method::Pinhole => rig.without_refraction(),
         };
+        let mut opts = opts.clone();
+        let mut window = settings.window;
+        if method == Method::RefractivePatchMatch {
+            let pm = aquamvs_patchmatch::PatchMatchSettings::default();
+            window = pm.window;
+            opts.depth.method = aquamvs_pipeline::DepthMethod::PatchMatch(pm);
+            // Every other ring camera as a reference view (PatchMatch takes ~10× the sweep's
+            // time per view; the fused cloud still has 3+ views over every patch point).
+            let ring = rig.cameras.iter().enumerate().filter(|(_, c)| !c.auxiliary);
+            opts.references = Some(ring.map(|(i, _)| i).step_by(2).collect());
+        }
         let start = Instant::now();
         let rec = pipeline.reconstruct(
             &model,
@@ -428,7 +463,7 @@ fn measured_rows(
             width: args.width,
             height: args.height,
             depths: settings.depths,
-            window: settings.window,
+            window,
             batch: settings.batch,
             backend: rec.backend.into(),
             adapter: gpu.map_or_else(

@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use aquamvs_gpu::{GpuContext, GpuOptions};
-use aquamvs_pipeline::Backend;
+use aquamvs_patchmatch::PatchMatchSettings;
+use aquamvs_pipeline::{Backend, DepthMethod};
 use aquamvs_sweep::SweepSettings;
 
 /// `--depths`, `--window`, `--batch`: the sweep's settings, with the defaults of the
@@ -32,6 +33,67 @@ impl SweepFlags {
         };
         s.validate().context("--depths / --window / --batch")?;
         Ok(s)
+    }
+}
+
+/// `--method` and PatchMatch's settings (`--pm-*`, defaults from `PatchMatchSettings`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MethodFlags {
+    /// Depth method: `sweep` (the plane sweep, --depths/--window/--batch) or `patchmatch`
+    /// (refractive PatchMatch, --pm-*; also writes normals).
+    #[arg(long, value_enum, default_value_t = Method::Sweep)]
+    pub method: Method,
+    /// PatchMatch window side (odd, 3..=31) [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_window: Option<u32>,
+    /// PatchMatch red–black rounds (1..=64) [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_iterations: Option<u32>,
+    /// PatchMatch: the best k sources whose costs are averaged [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_top_k: Option<u32>,
+    /// PatchMatch: seed of the random numbers [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_seed: Option<u32>,
+    /// PatchMatch: start from the plane sweep (`sweep`) or random planes (`random`)
+    /// [default: PatchMatch's own].
+    #[arg(long, value_parser = ["sweep", "random"])]
+    pub pm_init: Option<String>,
+    /// PatchMatch: window of the final curved polish (0 = none) [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_curved_window: Option<u32>,
+}
+
+/// The depth methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// The refractive plane sweep.
+    Sweep,
+    /// Refractive PatchMatch.
+    Patchmatch,
+}
+
+impl MethodFlags {
+    /// The pipeline's depth method, validated (before any work).
+    pub fn depth_method(&self) -> anyhow::Result<DepthMethod> {
+        let d = PatchMatchSettings::default();
+        let s = PatchMatchSettings {
+            window: self.pm_window.unwrap_or(d.window),
+            iterations: self.pm_iterations.unwrap_or(d.iterations),
+            top_k: self.pm_top_k.unwrap_or(d.top_k),
+            seed: self.pm_seed.unwrap_or(d.seed),
+            sweep_init: self
+                .pm_init
+                .as_deref()
+                .map_or(d.sweep_init, |i| i == "sweep"),
+            curved_window: self.pm_curved_window.unwrap_or(d.curved_window),
+            ..d
+        };
+        s.validate().context("--pm-*")?;
+        Ok(match self.method {
+            Method::Sweep => DepthMethod::Sweep,
+            Method::Patchmatch => DepthMethod::PatchMatch(s),
+        })
     }
 }
 

@@ -10,6 +10,7 @@ mod evaluate;
 mod export;
 mod flags;
 mod machine;
+mod methods;
 mod peer;
 mod profile;
 mod reconstruct;
@@ -64,8 +65,19 @@ fn main() {
         }
         // Usage errors on one line, as every other error.
         Err(e) => {
+            // clap's first paragraph (the error and, indented below it, the arguments it
+            // names), joined.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = if first.is_empty() {
+                "error: invalid arguments".to_string()
+            } else {
+                first.join(" ")
+            };
             eprintln!("{first} (see --help)");
             std::process::exit(2);
         }

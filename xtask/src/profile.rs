@@ -38,6 +38,10 @@ const BATCH_SIZES: [u32; 3] = [1, 8, 16];
 pub struct Args {
     #[command(flatten)]
     sweep: SweepFlags,
+    /// `--method sweep|patchmatch`: the depth method the depth_estimation stage runs (the
+    /// report's workload names it).
+    #[command(flatten)]
+    method: crate::flags::MethodFlags,
     /// Image width of the profiled workload, pixels.
     #[arg(long, default_value_t = 1920)]
     width: u32,
@@ -182,9 +186,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         scene.kind.name()
     );
     let pipeline = Pipeline::new(flags::backend(Some(&ctx)))?;
+    let method = args.method.depth_method()?;
     let mut opts = ReconstructOptions {
         depth: DepthOptions {
             sweep: settings,
+            method,
             ..DepthOptions::default()
         },
         fallback_z: Some((scene.min_height(), scene.max_height())),
@@ -233,6 +239,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     extra.insert("batch".to_owned(), json!(settings.batch));
     extra.insert("features".to_owned(), json!(args.features));
     extra.insert("scene".to_owned(), json!(scene.kind.name()));
+    // Which depth method the depth_estimation stage ran.
+    extra.insert(
+        "depth_method".to_owned(),
+        json!(match method {
+            aquamvs_pipeline::DepthMethod::Sweep => "plane sweep".to_owned(),
+            aquamvs_pipeline::DepthMethod::PatchMatch(pm) => format!("PatchMatch ({pm})"),
+        }),
+    );
     extra.insert(
         "sources_per_view".to_owned(),
         json!(args.cameras.saturating_sub(1)),
@@ -266,6 +280,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             extra.insert("sources".to_owned(), json!(wl.sources));
             extra.insert("window".to_owned(), json!(wl.window));
             extra.insert("scene".to_owned(), json!(scene.kind.name()));
+            // Which depth method the depth_estimation stage ran.
+            extra.insert(
+                "depth_method".to_owned(),
+                json!(match method {
+                    aquamvs_pipeline::DepthMethod::Sweep => "plane sweep".to_owned(),
+                    aquamvs_pipeline::DepthMethod::PatchMatch(pm) => format!("PatchMatch ({pm})"),
+                }),
+            );
             Workload {
                 name: Some(wl.name.to_owned()),
                 width: wl.width,

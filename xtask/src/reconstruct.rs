@@ -50,16 +50,16 @@ pub struct Args {
     /// Height-field grid cell, metres.
     #[arg(long, default_value_t = 0.003)]
     cell: f64,
-    /// Depth method: `sweep` or `patchmatch` (which also writes `depth/<camera>_normal.npy`).
-    #[arg(long, value_enum, default_value_t = crate::sweep::Method::Sweep)]
-    method: crate::sweep::Method,
+    /// `--method sweep|patchmatch` (patchmatch also writes `depth/<camera>_normal.npy`).
+    #[command(flatten)]
+    method: crate::flags::MethodFlags,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut opts = ReconstructOptions::default();
     opts.depth.sweep = args.sweep.settings()?;
-    opts.depth.method = args.method.depth_method();
+    opts.depth.method = args.method.depth_method()?;
     opts.sparse.keypoints.max_keypoints = args.keypoints;
     opts.surface.cell_size = args.cell;
     opts.validate()?;

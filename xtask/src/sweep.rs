@@ -17,12 +17,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aquamvs_io::scene_dir::read_scene_dir;
-use aquamvs_patchmatch::PatchMatchSettings;
 use aquamvs_pipeline::{Backend, DepthMap, DepthMethod, DepthOptions, Pipeline};
 use aquamvs_sweep::{check_range, depth_range_from_z, samples, warp_span};
 use serde_json::json;
 
-use crate::flags::{self, BackendFlag, SweepFlags};
+use crate::flags::{self, BackendFlag, MethodFlags, SweepFlags};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,32 +48,11 @@ pub struct Args {
     /// Also run the other backend and report how well the two agree on the patch.
     #[arg(long)]
     compare: bool,
-    /// Depth method: `sweep` (the plane sweep, --depths/--window/--batch) or `patchmatch`
-    /// (refractive PatchMatch at its default settings; also writes normal.npy).
-    #[arg(long, value_enum, default_value_t = Method::Sweep)]
-    method: Method,
+    #[command(flatten)]
+    method: MethodFlags,
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
-}
-
-/// `--method` (shared with `reconstruct`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Method {
-    /// The refractive plane sweep.
-    Sweep,
-    /// Refractive PatchMatch.
-    Patchmatch,
-}
-
-impl Method {
-    /// The pipeline's depth method (PatchMatch at its default settings).
-    pub fn depth_method(self) -> DepthMethod {
-        match self {
-            Self::Sweep => DepthMethod::Sweep,
-            Self::Patchmatch => DepthMethod::PatchMatch(PatchMatchSettings::default()),
-        }
-    }
 }
 
 fn parse_range(s: &str) -> anyhow::Result<(f32, f32)> {
@@ -98,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = DepthOptions {
         sweep: args.sweep.settings()?,
         sources: args.sources,
-        method: args.method.depth_method(),
+        method: args.method.depth_method()?,
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
     if args.sources == 0 {
@@ -188,17 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let errors = aquamvs_metrics::depth_errors(&out.depth, truth, &patch);
     // Normals against the analytic surface normal at each pixel's true surface point.
     let normals = out.normal.as_ref().map(|est| {
-        let mut true_n = vec![f32::NAN; 3 * w * h];
-        for &i in &patch {
-            let (x, y) = (i % w, i / w);
-            if let Some(ray) = aquamvs_sweep::pixel_ray(cam, x, y) {
-                let p = ray.at(f64::from(truth[i]));
-                let n = dir.scene.normal(p.x, p.y);
-                for k in 0..3 {
-                    true_n[3 * i + k] = n[k] as f32;
-                }
-            }
-        }
+        let true_n = crate::methods::true_normals(&dir.scene, cam, truth, &patch);
         aquamvs_metrics::normal_errors(est, &true_n, &patch)
     });
     let agreement = other

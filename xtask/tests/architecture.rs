@@ -26,7 +26,9 @@ const STAGE_FUNCTIONS: [&str; 8] = [
     "GpuUndistort",
 ];
 const MAX_LINES: usize = 700;
-const MAX_XTASK_LINES: usize = 3200;
+// Raised from 3,200 when `bench` gained the depth-method comparison (methods.rs) and the
+// `--pm-*` flags: thin glue over the libraries, no algorithm.
+const MAX_XTASK_LINES: usize = 3600;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

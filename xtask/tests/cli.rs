@@ -781,9 +781,17 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
     )
     .unwrap();
     assert_eq!(r.machine.adapter, "cpu (no GPU adapter)");
-    assert_eq!(r.measured.len(), 4);
+    // Flat and undulating, refractive and pinhole, and the undulating bed with PatchMatch.
+    assert_eq!(r.measured.len(), 5);
     assert!(
         r.measured
+            .iter()
+            .all(|m| m.backend == "cpu (no GPU adapter)")
+    );
+    // 3 scenes × 2 noise levels × (4 sweep windows + PatchMatch).
+    assert_eq!(r.depth_methods.len(), 30);
+    assert!(
+        r.depth_methods
             .iter()
             .all(|m| m.backend == "cpu (no GPU adapter)")
     );

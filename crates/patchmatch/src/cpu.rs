@@ -6,7 +6,11 @@ use aquamvs_sweep::View;
 use nalgebra::Vector3;
 use rayon::prelude::*;
 
-use crate::problem::{FACING, MAX_COST, NEIGHBOURS, Problem, refine_scale, uniform};
+use crate::curved;
+use crate::problem::{
+    Curv, FACING, MAX_COST, NEIGHBOURS, POLISH_STEPS, Problem, polish_offset, polish_start,
+    refine_scale, uniform,
+};
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
 /// One pixel's plane and its cost.
@@ -83,6 +87,34 @@ pub fn patchmatch_cpu(
             }
         }
     }
+    // The plane polish, then (with a curved window) the quadric fit and the curved polish.
+    let mut state: Vec<Plane> = state
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| polish(&pb, *p, i % w, i / w))
+        .collect();
+    if settings.curved_window > 0 {
+        let planes: Vec<(f64, Vector3<f64>)> = state.iter().map(|p| (p.d, p.n)).collect();
+        let fits = curved::fit(&pb, &planes, settings.curvature_radius);
+        let curv = fits
+            .iter()
+            .map(|f| f.map_or(Curv { k: [0.0; 3] }, |f| f.curv))
+            .collect();
+        let cpb = pb.curved(settings.curved_window, curv);
+        state = state
+            .par_iter()
+            .zip(&fits)
+            .enumerate()
+            .map(|(i, (p, f))| {
+                let start = f.map_or(*p, |f| Plane {
+                    d: f.d,
+                    n: f.n,
+                    cost: p.cost,
+                });
+                polish(&cpb, start, i % w, i / w)
+            })
+            .collect();
+    }
     let run_s = t1.elapsed().as_secs_f64();
     let max_cost = f64::from(settings.max_cost);
     let mut out = PatchMatchOutput {
@@ -121,12 +153,16 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
     };
     // View selection: the current plane picks the best `top_k` sources; every candidate is
     // scored on those.
-    let mask = if best.d.is_finite() {
+    let all = (1u32 << pb.sources.len()) - 1;
+    let mask = if pb.settings.top_k as usize >= pb.sources.len() {
+        // Every source is picked: the stored cost is already over all of them.
+        all
+    } else if best.d.is_finite() {
         let (cost, mask) = pb.cost(x, y, best.d, &best.n);
         best.cost = cost;
         mask
     } else {
-        (1u32 << pb.sources.len()) - 1
+        all
     };
     let try_plane = |best: &mut Plane, d: f64, n: Vector3<f64>| {
         if !(d >= pb.range.0 && d <= pb.range.1 && n.dot(&r.v) < -FACING) {
@@ -167,5 +203,33 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
     let n = perturb(&best.n, scale, u(5), u(6), u(7));
     let d = best.d;
     try_plane(&mut best, d, n);
+    best
+}
+
+/// The final depth polish of one pixel's plane: `POLISH_STEPS` parabola steps along its ray
+/// (`polish_offset`, δ halving from `polish_start`) with the normal kept, on the sources the
+/// plane picks; the result is the last step's depth and its cost.
+fn polish(pb: &Problem, mut best: Plane, x: usize, y: usize) -> Plane {
+    if !best.d.is_finite() {
+        return best;
+    }
+    let (cost, mask) = pb.cost(x, y, best.d, &best.n);
+    best.cost = cost;
+    let mut delta = polish_start(&pb.settings, pb.range);
+    let n = best.n;
+    let (lo, hi) = pb.range;
+    let cost_at = |d: f64| {
+        if d >= lo && d <= hi {
+            pb.cost_on(x, y, d, &n, mask)
+        } else {
+            MAX_COST
+        }
+    };
+    for _ in 0..POLISH_STEPS {
+        let (cm, cp) = (cost_at(best.d - delta), cost_at(best.d + delta));
+        best.d = (best.d + polish_offset(best.cost, cm, cp) * delta).clamp(lo, hi);
+        best.cost = cost_at(best.d);
+        delta *= 0.5;
+    }
     best
 }

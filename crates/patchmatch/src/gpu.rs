@@ -6,8 +6,10 @@ use std::time::Instant;
 use aquamvs_gpu::{empty_buffer, read_back, staging_buffer, storage_buffer, uniform_buffer};
 use aquamvs_sweep::{SrcCamU, View};
 use bytemuck::{Pod, Zeroable};
+use nalgebra::Vector3;
 
-use crate::problem::{Problem, refine_scale};
+use crate::curved;
+use crate::problem::{Problem, polish_start, refine_scale};
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
 /// The shader as compiled: the lens models and refractive projection, then `patchmatch.wgsl`.
@@ -46,7 +48,7 @@ pub(crate) struct ParamsU {
     sigma_color: f32,
     scale: f32,
     spatial: f32,
-    _pad1: u32,
+    curved: u32,
     _pad2: u32,
     _pad3: u32,
 }
@@ -56,6 +58,7 @@ pub(crate) struct ParamsU {
 pub struct GpuPatchMatch {
     init: wgpu::ComputePipeline,
     step: wgpu::ComputePipeline,
+    polish: wgpu::ComputePipeline,
 }
 
 impl GpuPatchMatch {
@@ -76,11 +79,11 @@ impl GpuPatchMatch {
                 cache: None,
             })
         };
-        let (init, step) = (pipeline("init"), pipeline("step"));
+        let (init, step, polish) = (pipeline("init"), pipeline("step"), pipeline("polish"));
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(PatchMatchError::Gpu(format!("patchmatch pipelines: {e}")));
         }
-        Ok(Self { init, step })
+        Ok(Self { init, step, polish })
     }
 
     /// PatchMatch of `reference` against `sources` (at most [`MAX_SOURCES`]) over ray depths
@@ -136,7 +139,9 @@ impl GpuPatchMatch {
         let src_b = storage_buffer(device, "pm sources", &images);
         let ref_b = storage_buffer(device, "pm reference", reference.image);
         let init_b = storage_buffer(device, "pm init", &init_map);
-        let rw = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let rw = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
         let planes_b = empty_buffer(device, "pm planes", (16 * n) as u64, rw);
         let costs_b = empty_buffer(device, "pm costs", (4 * n) as u64, rw);
         let planes_s = staging_buffer(device, "pm planes read-back", (16 * n) as u64);
@@ -159,21 +164,22 @@ impl GpuPatchMatch {
             sigma_color: settings.sigma_color,
             scale: 0.0,
             spatial: 0.5 / (settings.sigma_space * settings.sigma_space),
-            _pad1: 0,
+            curved: 0,
             _pad2: 0,
             _pad3: 0,
         };
         // `step` does not read the initial depths (binding 5): its automatic layout lacks it.
-        let bind = |pipeline: &wgpu::ComputePipeline, params: &ParamsU| {
+        let bind = |pipeline: &wgpu::ComputePipeline, params: &ParamsU, curv_b: &wgpu::Buffer| {
             let with_init = std::ptr::eq(pipeline, &self.init);
+            let with_curv = std::ptr::eq(pipeline, &self.polish);
             let u = uniform_buffer(device, "pm params", params);
             let layout = pipeline.get_bind_group_layout(0);
             let entries: Vec<wgpu::BindGroupEntry> = [
-                &u, &rays_b, &cams_b, &src_b, &ref_b, &init_b, &planes_b, &costs_b,
+                &u, &rays_b, &cams_b, &src_b, &ref_b, &init_b, &planes_b, &costs_b, curv_b,
             ]
             .iter()
             .enumerate()
-            .filter(|(k, _)| with_init || *k != 5)
+            .filter(|(k, _)| (with_init || *k != 5) && (with_curv || *k != 8))
             .map(|(k, b)| wgpu::BindGroupEntry {
                 binding: k as u32,
                 resource: b.as_entire_binding(),
@@ -185,7 +191,8 @@ impl GpuPatchMatch {
                 entries: &entries,
             })
         };
-        let mut passes = vec![(&self.init, bind(&self.init, &base), groups_init)];
+        let no_curv = storage_buffer(device, "pm no curvature", &[[0.0f32; 4]]);
+        let mut passes = vec![(&self.init, bind(&self.init, &base, &no_curv), groups_init)];
         for round in 0..settings.iterations {
             for colour in 0..2 {
                 let p = ParamsU {
@@ -195,30 +202,81 @@ impl GpuPatchMatch {
                     scale: refine_scale(round) as f32,
                     ..base
                 };
-                passes.push((&self.step, bind(&self.step, &p), groups_step));
+                passes.push((&self.step, bind(&self.step, &p, &no_curv), groups_step));
             }
         }
-        let mut enc = device.create_command_encoder(&Default::default());
-        for (pipeline, group, groups) in &passes {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, group, &[]);
-            pass.dispatch_workgroups(*groups, 1, 1);
-        }
-        enc.copy_buffer_to_buffer(&planes_b, 0, &planes_s, 0, (16 * n) as u64);
-        enc.copy_buffer_to_buffer(&costs_b, 0, &costs_s, 0, (4 * n) as u64);
+        let mut polish = ParamsU {
+            scale: polish_start(settings, pb.range) as f32,
+            ..base
+        };
+        let curved = settings.curved_window > 0;
+        passes.push((
+            &self.polish,
+            bind(&self.polish, &polish, &no_curv),
+            groups_init,
+        ));
+        let record = |passes: &[(&wgpu::ComputePipeline, wgpu::BindGroup, u32)]| {
+            let mut enc = device.create_command_encoder(&Default::default());
+            for (pipeline, group, groups) in passes {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, group, &[]);
+                pass.dispatch_workgroups(*groups, 1, 1);
+            }
+            enc.copy_buffer_to_buffer(&planes_b, 0, &planes_s, 0, (16 * n) as u64);
+            enc.copy_buffer_to_buffer(&costs_b, 0, &costs_s, 0, (4 * n) as u64);
+            enc.finish()
+        };
+        let commands = record(&passes);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(PatchMatchError::Gpu(format!("patchmatch set-up: {e}")));
         }
         let setup_s = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        queue.submit([enc.finish()]);
-        let planes: Vec<[f32; 4]> = read_back(device, &planes_s, n)
-            .map_err(|e| PatchMatchError::Gpu(format!("patchmatch read-back: {e}")))?;
+        queue.submit([commands]);
+        let gpu_err = |e| PatchMatchError::Gpu(format!("patchmatch read-back: {e}"));
+        let mut planes: Vec<[f32; 4]> = read_back(device, &planes_s, n).map_err(gpu_err)?;
+        if curved {
+            // The curved stage on the host (`curved::fit`), then the polish on the GPU.
+            let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+            let state: Vec<(f64, Vector3<f64>)> = planes
+                .iter()
+                .map(|p| {
+                    (
+                        f64::from(p[0]),
+                        Vector3::new(p[1], p[2], p[3]).cast::<f64>(),
+                    )
+                })
+                .collect();
+            let fits = curved::fit(&pb, &state, settings.curvature_radius);
+            let mut curv = vec![[0.0f32; 4]; n];
+            for (i, f) in fits.iter().enumerate() {
+                if let Some(f) = f {
+                    planes[i] = [f.d as f32, f.n.x as f32, f.n.y as f32, f.n.z as f32];
+                    let k = f.curv.k;
+                    curv[i] = [k[0] as f32, k[1] as f32, k[2] as f32, 0.0];
+                }
+            }
+            queue.write_buffer(&planes_b, 0, bytemuck::cast_slice(&planes));
+            let curv_b = storage_buffer(device, "pm curvature", &curv);
+            polish.half = settings.curved_window / 2;
+            polish.stride = 1;
+            polish.curved = 1;
+            let pass = (
+                &self.polish,
+                bind(&self.polish, &polish, &curv_b),
+                groups_init,
+            );
+            let commands = record(&[pass]);
+            if let Some(e) = pollster::block_on(scope.pop()) {
+                return Err(PatchMatchError::Gpu(format!("patchmatch polish: {e}")));
+            }
+            queue.submit([commands]);
+            planes = read_back(device, &planes_s, n).map_err(gpu_err)?;
+        }
         let run_s = t1.elapsed().as_secs_f64();
         let t2 = Instant::now();
-        let cost: Vec<f32> = read_back(device, &costs_s, n)
-            .map_err(|e| PatchMatchError::Gpu(format!("patchmatch read-back: {e}")))?;
+        let cost: Vec<f32> = read_back(device, &costs_s, n).map_err(gpu_err)?;
         let mut out = PatchMatchOutput {
             width: pb.w as u32,
             height: pb.h as u32,

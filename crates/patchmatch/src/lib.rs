@@ -1,20 +1,20 @@
-//! Refractive PatchMatch stereo: per reference pixel a plane — its **ray depth** and its
-//! **normal** — found by PatchMatch (Gipuma's red–black propagation, random refinement,
-//! bilateral-weighted NCC over the best `k` sources), as a CPU reference ([`patchmatch_cpu`],
-//! `f64`) and wgpu compute shaders ([`GpuPatchMatch`], `f32`, `patchmatch.wgsl`) that run the
-//! same algorithm with the same random numbers. **Work in progress** (issue "Refractive
-//! PatchMatch"): not yet selectable from the pipeline or xtask, no geometric consistency.
+//! Refractive PatchMatch stereo: per reference pixel a surface patch — its **ray depth**, its
+//! **normal** and, in the last stage, its **curvature** — found by PatchMatch (Gipuma's
+//! red–black propagation, random refinement, bilateral-weighted NCC over the best `k`
+//! sources), as a CPU reference ([`patchmatch_cpu`], `f64`) and wgpu compute shaders
+//! ([`GpuPatchMatch`], `f32`, `patchmatch.wgsl`) that run the same algorithm with the same
+//! random numbers (the quadric fit of the curved stage runs on the host for both).
 //!
 //! **Refraction done right.** A plane does not induce a homography through a refracting
 //! surface. For a hypothesis `(d, n)` at pixel `p`, the plane passes through `X = o_p + d·v_p`
 //! with normal `n`; each window pixel `q`'s own refracted ray `(o_q, v_q)` is intersected with
 //! it and the point is projected refractively (exactly, by Newton's method) into each source.
-//! To keep the cost bounded, the exact projection is done at the window's centre and at the
-//! four pixels `p ± (h, 0)`, `p ± (0, h)` (`h` = half the window): the window's samples are
-//! placed by the centre's projection plus the central-difference Jacobian of the
-//! reference-pixel → source-pixel map under the plane, and sampled on a sparse grid (every
-//! `stride` pixels), as COLMAP and ACMM sample sparsely. [`projection_error`] measures what the
-//! Jacobian costs against exact projection of every sample; the tests bound it.
+//! To keep the cost bounded, exact projections are made at the window's centre and at five
+//! pixels `p ± (h, 0)`, `p ± (0, h)`, `p + (h, h)` (`h` = half the window): the window's samples
+//! are placed by the quadratic reference-pixel → source-pixel map through those six, and
+//! sampled every `stride` pixels, as COLMAP and ACMM sample sparsely. [`projection_error`]
+//! measures what the model costs against exact projection of every sample (0.005 px; the tests
+//! bound it).
 //!
 //! **The loop.** Initial planes from a given depth map (e.g. the plane sweep's winner, with a
 //! horizontal normal) or at random; then `iterations` rounds, each updating the pixels of one
@@ -24,16 +24,25 @@
 //! round, keeping the best. The cost of a plane is `1 − NCC` (bilateral weights on the
 //! reference grey difference), averaged over the best `top_k` sources. **View selection**: at
 //! each update the pixel's current plane picks its best `top_k` sources, and every candidate
-//! is scored on those only (1.8× faster at 2 of 4 sources; 0.398 → 0.408 mm on the undulating
-//! scene). Random numbers come from
-//! a counter-based hash of (seed, pixel, round, colour, draw), so both backends draw the same
-//! numbers and the result is deterministic for a given seed.
+//! is scored on those only. Random numbers come from a counter-based hash of (seed, pixel,
+//! round, colour, draw), so both backends draw the same numbers and the result is
+//! deterministic for a given seed.
 //!
-//! Outputs: ray depth (NaN where invalid: no plane with cost ≤ `max_cost` inside the range),
+//! **Polish and the curved stage.** After the rounds every pixel's depth is polished by three
+//! parabola steps along its ray (normal kept). A small window is needed on a curved bed (a
+//! plane over 11 pixels of 5 cm ripples is off by a millimetre) but is noisy on a flat one; so,
+//! with `curved_window` set, each pixel's surface is then fitted by a cubic through its
+//! neighbours' polished points (`curvature_radius`; curvatures that the residuals explain as
+//! noise are shrunk to 0), and its depth is polished again over the larger `curved_window`, on
+//! the **curved** patch: each window pixel's plane point is moved along its own ray to the
+//! fitted quadric. The output normal is the fitted one.
+//!
+//! Outputs: ray depth (NaN where invalid: no patch with cost ≤ `max_cost` inside the range),
 //! unit normals in the world frame (**pointing up toward the cameras**, NaN where invalid),
 //! confidence `1 − cost` and the cost.
 
 mod cpu;
+mod curved;
 mod gpu;
 mod problem;
 
@@ -83,21 +92,43 @@ pub struct PatchMatchSettings {
     pub max_cost: f32,
     /// Seed of the random numbers.
     pub seed: u32,
+    /// Window side of the final curved polish (odd, 3..=31), or 0 for none: each pixel's
+    /// surface is fitted by a quadric through its neighbours' planes (see `curvature_radius`)
+    /// and its depth is polished on that curved patch over this larger window.
+    #[serde(default)]
+    pub curved_window: u32,
+    /// Radius, pixels, of the neighbourhood whose points fit each pixel's quadric (2..=15).
+    #[serde(default = "default_curvature_radius")]
+    pub curvature_radius: u32,
+    /// Start from the plane sweep's depth map instead of random planes. The caller runs the
+    /// sweep and passes its depths as `init` (the pipeline does); without `init` the planes
+    /// start at random whatever this says.
+    #[serde(default)]
+    pub sweep_init: bool,
+}
+
+fn default_curvature_radius() -> u32 {
+    4
 }
 
 impl Default for PatchMatchSettings {
     fn default() -> Self {
-        // The best of the configurations measured on the undulating scene at 640×480 (windows
-        // 5–11, strides 1–2, bilateral scales 0.1–0.3): see the issue notes.
+        // Measured at 640×480 on cam00 (the issue notes): propagation window 5 (7 and 11 flatten
+        // the ripples), all 4 sources (top 2: flat 0.24 → 0.17 mm), 3 rounds from the sweep
+        // (as good as 6 from random, half the time), curved polish over 11 (15 breaks the
+        // undulating bed: 0.20 → 0.43 mm).
         Self {
             window: 5,
             stride: 1,
-            iterations: 6,
-            top_k: 2,
+            iterations: 3,
+            top_k: 4,
             sigma_color: 0.3,
             sigma_space: 1e6,
             max_cost: 0.8,
             seed: 1,
+            curved_window: 11,
+            curvature_radius: default_curvature_radius(),
+            sweep_init: true,
         }
     }
 }
@@ -124,10 +155,50 @@ impl PatchMatchSettings {
         if !(self.sigma_space > 0.0 && self.sigma_space.is_finite()) {
             return bad("sigma_space", self.sigma_space.into(), "finite, > 0");
         }
+        if self.curved_window != 0
+            && (self.curved_window.is_multiple_of(2) || !(3..=31).contains(&self.curved_window))
+        {
+            return bad(
+                "curved_window",
+                self.curved_window.into(),
+                "0, or odd 3..=31",
+            );
+        }
+        if !(2..=15).contains(&self.curvature_radius) {
+            return bad("curvature_radius", self.curvature_radius.into(), "2..=15");
+        }
         if !(0.0..=2.0).contains(&self.max_cost) {
             return bad("max_cost", self.max_cost.into(), "0..=2");
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Display for PatchMatchSettings {
+    /// The settings in words, e.g. for a docs table's caption.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "window {} (stride {}), {} red–black rounds from {}, best {} sources, bilateral σ {}",
+            self.window,
+            self.stride,
+            self.iterations,
+            if self.sweep_init {
+                "the plane sweep's depths"
+            } else {
+                "random planes"
+            },
+            self.top_k,
+            self.sigma_color,
+        )?;
+        if self.curved_window > 0 {
+            write!(
+                f,
+                ", curved polish over window {} (quadric fit radius {} px)",
+                self.curved_window, self.curvature_radius
+            )?;
+        }
+        write!(f, ", cost ≤ {}, seed {}", self.max_cost, self.seed)
     }
 }
 

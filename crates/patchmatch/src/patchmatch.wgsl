@@ -20,7 +20,7 @@ struct Params {
     sigma_color: f32,
     scale: f32,
     spatial: f32,       // 1 / (2 sigma_space^2)
-    _pad1: u32,
+    curved: u32,        // polish: 1 when `curv` holds each pixel's curved patch
     _pad2: u32,
     _pad3: u32,
 }
@@ -37,6 +37,19 @@ const MAX_SRC: u32 = 8u;
 @group(0) @binding(5) var<storage, read> init_depth: array<f32>;
 @group(0) @binding(6) var<storage, read_write> planes: array<vec4<f32>>;  // d, nx, ny, nz
 @group(0) @binding(7) var<storage, read_write> costs: array<f32>;
+@group(0) @binding(8) var<storage, read> curv: array<vec4<f32>>;      // polish: (k0, k1, k2, 0)
+
+// The curved patch of the pixel being scored (zero: a plane); set by `polish` only.
+var<private> bend: vec3<f32>;
+
+// problem::tangent_basis: e1 = world X made orthogonal to n (Y when n is nearly along X).
+fn tangent_e1(n: vec3<f32>) -> vec3<f32> {
+    var a = vec3<f32>(1.0, 0.0, 0.0);
+    if (abs(n.x) >= 0.9) {
+        a = vec3<f32>(0.0, 1.0, 0.0);
+    }
+    return normalize(a - n * dot(n, a));
+}
 
 fn pcg(v: u32) -> u32 {
     let state = v * 747796405u + 2891336453u;
@@ -102,6 +115,14 @@ fn corner(x: i32, y: i32, dx: i32, dy: i32, pt: vec3<f32>, n: vec3<f32>) -> Corn
     var p = vec3<f32>(0.0);
     if (o.w > 0.5 && den < -FACING) {
         p = o.xyz + v * (dot(n, pt - o.xyz) / den);
+        if (any(bend != vec3<f32>(0.0))) {
+            let e1 = tangent_e1(n);
+            let e2 = cross(n, e1);
+            let s = dot(e1, p - pt);
+            let t = dot(e2, p - pt);
+            let hgt = 0.5 * (bend.x * s * s + 2.0 * bend.y * s * t + bend.z * t * t);
+            p += v * (hgt / den);
+        }
         ok = 1.0;
     }
     return Corner(vec4<f32>(p, ok), vec2<f32>(f32(qx - x), f32(qy - y)));
@@ -350,8 +371,9 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cur = planes[i];
     var best = Best(cur.x, cur.yzw, costs[i]);
     // View selection: the current plane picks the sources every candidate is scored on.
+    // (When every source is picked, the stored cost is already over all of them.)
     var mask = (1u << P.n_src) - 1u;
-    if (cur.x == cur.x) {
+    if (cur.x == cur.x && P.top_k < P.n_src) {
         let sel = plane_cost(i32(x), i32(y), cur.x, cur.yzw);
         best.cost = sel.cost;
         mask = sel.mask;
@@ -390,4 +412,57 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     best = try_plane(best, xi, yi, v, best.d, n3, mask);
     planes[i] = vec4<f32>(best.d, best.n);
     costs[i] = best.cost;
+}
+
+fn cost_at(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
+    if (d >= P.lo && d <= P.hi) {
+        return plane_cost_on(x, y, d, n, mask);
+    }
+    return MAX_COST;
+}
+
+// The final depth polish (cpu.rs `polish`): POLISH_STEPS parabola steps along the ray from
+// delta = P.scale, the normal kept, on the sources the plane picks; with P.curved, on each
+// pixel's curved patch (`curv`). One invocation per pixel.
+const POLISH_STEPS: u32 = 3u;   // problem::POLISH_STEPS
+
+@compute @workgroup_size(64)
+fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= P.width * P.height) {
+        return;
+    }
+    let cur = planes[i];
+    if (rays[2u * i].w < 0.5 || !(cur.x == cur.x)) {
+        return;
+    }
+    let x = i32(i % P.width);
+    let y = i32(i / P.width);
+    let n = cur.yzw;
+    if (P.curved == 1u) {
+        bend = curv[i].xyz;
+    }
+    let sel = plane_cost(x, y, cur.x, n);
+    var d = cur.x;
+    var c0 = sel.cost;
+    var delta = P.scale;
+    for (var k = 0u; k < POLISH_STEPS; k++) {
+        let cm = cost_at(x, y, d - delta, n, sel.mask);
+        let cp = cost_at(x, y, d + delta, n, sel.mask);
+        // problem::polish_offset
+        let den = cm - 2.0 * c0 + cp;
+        var off = 0.0;
+        if (den > 1e-12) {
+            off = clamp(0.5 * (cm - cp) / den, -1.0, 1.0);
+        } else if (cm < cp) {
+            off = -1.0;
+        } else if (cp < cm) {
+            off = 1.0;
+        }
+        d = clamp(d + off * delta, P.lo, P.hi);
+        c0 = cost_at(x, y, d, n, sel.mask);
+        delta *= 0.5;
+    }
+    planes[i] = vec4<f32>(d, n);
+    costs[i] = c0;
 }

@@ -45,6 +45,32 @@ pub(crate) fn refine_scale(round: u32) -> f64 {
     0.5f64.powi(round as i32 + 1)
 }
 
+/// Steps of the final depth polish (see [`polish_start`]).
+pub(crate) const POLISH_STEPS: u32 = 3;
+
+/// The first step of the final depth polish, metres: the last round's depth perturbation
+/// (`0.25 · span · refine_scale(iterations − 1)`); each later step halves it.
+pub(crate) fn polish_start(settings: &PatchMatchSettings, range: (f64, f64)) -> f64 {
+    0.25 * (range.1 - range.0) * refine_scale(settings.iterations - 1)
+}
+
+/// One polish step from a depth whose cost is `c0`, given the costs `cm`, `cp` at `d ∓ δ`: the
+/// offset, in steps of δ, to the vertex of the parabola through the three, clamped to ±1 (a full
+/// step toward the lower side when the parabola is not convex). A continuous function of the
+/// costs, so that the `f32` shader and the `f64` reference stay close.
+pub(crate) fn polish_offset(c0: f64, cm: f64, cp: f64) -> f64 {
+    let den = cm - 2.0 * c0 + cp;
+    if den > 1e-12 {
+        (0.5 * (cm - cp) / den).clamp(-1.0, 1.0)
+    } else if cm < cp {
+        -1.0
+    } else if cp < cm {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 /// The window offsets sampled along each axis: `-h, -h + stride, …` up to `h`.
 pub(crate) fn offsets(settings: &PatchMatchSettings) -> Vec<i32> {
     let h = (settings.window / 2) as i32;
@@ -68,6 +94,28 @@ pub(crate) struct Problem<'a> {
     pub range: (f64, f64),
     pub settings: PatchMatchSettings,
     pub offsets: Vec<i32>,
+    /// Per pixel, the curved patch of the final polish (empty: planes).
+    pub curv: Vec<Curv>,
+}
+
+/// A pixel's curved patch: the surface departs from the plane `(X_p, n)` by
+/// `h = ½(k₀ s² + 2 k₁ s t + k₂ t²)` along `n`, with `(s, t)` the coordinates of the plane point
+/// on the tangent basis `(e1, e2)` of `n` ([`tangent_basis`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Curv {
+    pub k: [f64; 3],
+}
+
+/// The tangent basis of a unit normal: `e1` is world X made orthogonal to `n` (world Y when
+/// `n` is nearly along X), `e2 = n × e1`. The shader computes the same.
+pub(crate) fn tangent_basis(n: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
+    let a = if n.x.abs() < 0.9 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
+    let e1 = (a - n * n.dot(&a)).normalize();
+    (e1, n.cross(&e1))
 }
 
 impl<'a> Problem<'a> {
@@ -96,6 +144,24 @@ impl<'a> Problem<'a> {
             range: (f64::from(range.0), f64::from(range.1)),
             settings: *settings,
             offsets: offsets(settings),
+            curv: Vec::new(),
+        }
+    }
+
+    /// The same problem with a window of side `window` (stride 1) and curved patches `curv`.
+    pub fn curved(&self, window: u32, curv: Vec<Curv>) -> Self {
+        let settings = PatchMatchSettings {
+            window,
+            stride: 1,
+            ..self.settings
+        };
+        Self {
+            rays: self.rays.clone(),
+            sources: self.sources.clone(),
+            offsets: offsets(&settings),
+            settings,
+            curv,
+            ..*self
         }
     }
 
@@ -151,6 +217,10 @@ impl<'a> Problem<'a> {
         }
         let p = r.o + r.v * d;
         let half = (self.settings.window / 2) as i64;
+        let bend = self.curv.get(i).map(|c| {
+            let (e1, e2) = tangent_basis(n);
+            (c.k, e1, e2)
+        });
         // The rays of the model's five pixels, clamped to the image; the plane points.
         let at = |dx: i64, dy: i64| -> Option<(Vector3<f64>, f64, f64)> {
             let qx = (x as i64 + dx).clamp(0, self.w as i64 - 1);
@@ -161,11 +231,14 @@ impl<'a> Problem<'a> {
                 return None;
             }
             let t = n.dot(&(p - q.o)) / den;
-            Some((
-                q.o + q.v * t,
-                (qx - x as i64) as f64,
-                (qy - y as i64) as f64,
-            ))
+            let mut point = q.o + q.v * t;
+            if let Some((k, e1, e2)) = bend {
+                let rel = point - p;
+                let (s, t) = (e1.dot(&rel), e2.dot(&rel));
+                let h = 0.5 * (k[0] * s * s + 2.0 * k[1] * s * t + k[2] * t * t);
+                point += q.v * (h / den);
+            }
+            Some((point, (qx - x as i64) as f64, (qy - y as i64) as f64))
         };
         let corners = [
             at(half, 0),

@@ -34,7 +34,9 @@ fn gpu_and_cpu_agree_on_a_small_scene() {
     let Some(ctx) = GpuContext::for_tests(&GpuOptions::default()).unwrap() else {
         return;
     };
-    let rig = Rig::reference(96, 72).unwrap();
+    // 320×240 (the "small" workload): at lower resolutions a 0.1 mm step changes the cost so
+    // little that f32 round-off alone moves the polished depth by that much.
+    let rig = Rig::reference(320, 240).unwrap();
     let scene = Scene::undulating();
     let (idx, images) = common::rendered(&rig, &scene, 4);
     let views = common::views(&rig, &idx, &images);
@@ -73,6 +75,6 @@ fn gpu_and_cpu_agree_on_a_small_scene() {
     }
     let pct = 100.0 * close as f64 / both as f64;
     eprintln!("GPU and CPU within 0.1 mm on {close}/{both} pixels ({pct:.2} %)");
-    assert!(both > 96 * 72 / 2, "{both} pixels with a depth");
+    assert!(both > 320 * 240 / 2, "{both} pixels with a depth");
     assert!(pct >= 99.0, "{pct:.2} %");
 }

@@ -45,12 +45,31 @@ impl Pipeline<'_> {
             camera: cam,
             image: &images[reference],
         };
+        let sweep = |view: View, sources: &[View]| {
+            match &self.gpu {
+                Some(gpu) => {
+                    gpu.sweep
+                        .run(gpu.device, gpu.queue, view, sources, &opts.sweep, range)
+                }
+                None => sweep_cpu(view, sources, &opts.sweep, range),
+            }
+            .map_err(|source| PipelineError::Sweep {
+                view: cam.name.clone(),
+                source,
+            })
+        };
         if let DepthMethod::PatchMatch(settings) = opts.method {
+            let init = if settings.sweep_init {
+                Some(sweep(view, &sources)?.depth)
+            } else {
+                None
+            };
+            let init = init.as_deref();
             let out = match &self.gpu {
                 Some(gpu) => gpu.patchmatch.run(
-                    gpu.device, gpu.queue, view, &sources, &settings, range, None,
+                    gpu.device, gpu.queue, view, &sources, &settings, range, init,
                 ),
-                None => patchmatch_cpu(view, &sources, &settings, range, None),
+                None => patchmatch_cpu(view, &sources, &settings, range, init),
             }
             .map_err(|source| PipelineError::PatchMatch {
                 view: cam.name.clone(),
@@ -65,16 +84,7 @@ impl Pipeline<'_> {
                 normal: Some(out.normal),
             });
         }
-        let out = match &self.gpu {
-            Some(gpu) => gpu
-                .sweep
-                .run(gpu.device, gpu.queue, view, &sources, &opts.sweep, range),
-            None => sweep_cpu(view, &sources, &opts.sweep, range),
-        }
-        .map_err(|source| PipelineError::Sweep {
-            view: cam.name.clone(),
-            source,
-        })?;
+        let out = sweep(view, &sources)?;
         Ok(DepthMap {
             view: reference,
             width: out.width,

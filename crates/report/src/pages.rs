@@ -35,7 +35,7 @@ pub struct Links<'a> {
 pub const REGRESSION_REGION: &str = "regression-check";
 
 /// The generated regions of the benchmarks page (`docs/benchmarks.rst`), in page order.
-pub const BENCHMARKS_REGIONS: [&str; 11] = [
+pub const BENCHMARKS_REGIONS: [&str; 12] = [
     "provenance",
     "hardware",
     "baseline-performance",
@@ -46,6 +46,7 @@ pub const BENCHMARKS_REGIONS: [&str; 11] = [
     "accuracy-measured",
     "sweep-throughput",
     "peer-aquamvs",
+    "depth-methods",
     REGRESSION_REGION,
 ];
 
@@ -300,6 +301,33 @@ pub fn benchmarks_regions(
         ),
     };
 
+    let depth_methods = match bench.depth_methods.first() {
+        Some(r) => join(&[
+            tables::depth_methods(bench).to_rst(),
+            format!(
+                "Measured by {} in the run of {}: view {} of the reference rig at {}×{} with its \
+                 {} default sources, ray-depth range the scene's Z extent ± 2 cm, images \
+                 rendered without and with Gaussian sensor noise (σ in grey levels), backend \
+                 {}. The plane sweep uses its default 64 depths at each window; PatchMatch runs \
+                 at its defaults (one configuration for every scene: {}). Errors are the median \
+                 |ray-depth error| over the patch pixels with an estimate; normals, the median \
+                 angle to the analytic surface normal.",
+                lit("cargo xtask bench"),
+                bench.generated_at,
+                r.reference,
+                r.width,
+                r.height,
+                r.sources,
+                r.backend,
+                bench
+                    .patchmatch_settings
+                    .as_deref()
+                    .unwrap_or("see the results file"),
+            ),
+        ]),
+        None => "This run did not compare depth methods.".to_owned(),
+    };
+
     let regression = match &bench.regression_check {
         Some(r) => join(&[
             tables::regression(bench).to_rst(),
@@ -322,6 +350,7 @@ pub fn benchmarks_regions(
         ("accuracy-measured", join(&measured_parts)),
         ("sweep-throughput", throughput),
         ("peer-aquamvs", peer),
+        ("depth-methods", depth_methods),
         (REGRESSION_REGION, regression),
     ]
 }

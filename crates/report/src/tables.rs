@@ -363,6 +363,45 @@ pub fn peer(bench: &BenchmarkResults) -> Table {
     t
 }
 
+/// The depth methods side by side (`bench`): one row per scene, noise and method; the last
+/// column is the runtime over the plane sweep's at window 11 of the same scene and noise, both
+/// from the same run.
+pub fn depth_methods(bench: &BenchmarkResults) -> Table {
+    let mut t = Table::new(
+        "Depth methods side by side (same view, sources, range and images)",
+        &[
+            "Scene",
+            "Noise σ",
+            "Method",
+            "Window",
+            "Median |error| (mm)",
+            "Valid (%)",
+            "≤ 1 mm (%)",
+            "Normals (°)",
+            "Time (s)",
+            "Time / sweep w11",
+        ],
+    );
+    for r in &bench.depth_methods {
+        let base = bench.depth_methods.iter().find(|o| {
+            o.scene == r.scene && o.noise == r.noise && o.method == "sweep" && o.window == 11
+        });
+        t.push(vec![
+            r.scene.clone(),
+            fixed(r.noise, 2),
+            r.method.clone(),
+            r.window.to_string(),
+            fixed(r.median_error_mm, 3),
+            fixed(r.valid_pct, 1),
+            fixed(r.within_1_mm_pct, 1),
+            r.normal_median_deg.map_or("–".into(), |d| fixed(d, 2)),
+            fixed(r.runtime_s, 2),
+            base.map_or("–".into(), |b| fixed(r.runtime_s / b.runtime_s, 1) + "×"),
+        ]);
+    }
+    t
+}
+
 /// The regression thresholds of `cargo xtask bench --compare`.
 pub fn regression(bench: &BenchmarkResults) -> Table {
     let mut t = Table::new(

@@ -91,6 +91,9 @@ pub enum Method {
     /// The same sweep with refraction ignored (plain pinhole cameras).
     #[serde(rename = "pinhole (refraction ignored)")]
     Pinhole,
+    /// The refractive camera model, depth maps by refractive PatchMatch instead of the sweep.
+    #[serde(rename = "refractive PatchMatch")]
+    RefractivePatchMatch,
 }
 
 impl fmt::Display for Method {
@@ -98,6 +101,7 @@ impl fmt::Display for Method {
         f.write_str(match self {
             Self::Refractive => "refractive",
             Self::Pinhole => "pinhole (refraction ignored)",
+            Self::RefractivePatchMatch => "refractive PatchMatch",
         })
     }
 }
@@ -221,6 +225,12 @@ pub struct BenchmarkResults {
     /// Why the peer comparison did not run, when it was asked for and could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_skipped: Option<String>,
+    /// The depth methods side by side: plane-sweep windows and PatchMatch, per scene and noise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depth_methods: Vec<crate::DepthMethodRow>,
+    /// PatchMatch's settings in those rows and in the PatchMatch reconstructions, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patchmatch_settings: Option<String>,
 }
 
 /// A depth-error image: `height` rows of `width` values, row-major; `null` marks pixels with no
@@ -278,6 +288,13 @@ impl BenchmarkResults {
         }
         for (i, r) in self.peer.iter().enumerate() {
             r.check(&f, &format!("peer[{i}]"))?;
+        }
+        for (i, r) in self.depth_methods.iter().enumerate() {
+            let at = format!("depth_methods[{i}]");
+            r.check(&f, &at)?;
+            if self.depth_methods[..i].iter().any(|o| o.key() == r.key()) {
+                return Err(f.error(&at, format!("repeats an earlier row ({})", r.key())));
+            }
         }
         for (i, r) in self.sweep_throughput.iter().enumerate() {
             let at = format!("sweep_throughput[{i}]");

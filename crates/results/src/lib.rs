@@ -52,6 +52,7 @@ mod bench;
 mod check;
 mod common;
 mod json;
+mod methods;
 mod peer;
 mod profile;
 mod verification;
@@ -61,6 +62,7 @@ pub use bench::{
     RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow, ToleranceScore,
 };
 pub use common::{Machine, OrderedMap, Workload, is_utc_timestamp, utc_timestamp};
+pub use methods::DepthMethodRow;
 pub use peer::{PeerRow, PeerSide};
 pub use profile::{BatchTiming, Bottleneck, ProfileReport, StageTiming, TimingSource};
 pub use verification::{QuantityCheck, TruthVerdict, Verification};
