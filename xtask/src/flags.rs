@@ -62,6 +62,10 @@ pub struct MethodFlags {
     /// PatchMatch: window of the final curved polish (0 = none) [default: PatchMatch's own].
     #[arg(long)]
     pub pm_curved_window: Option<u32>,
+    /// PatchMatch: sample every this many pixels of the curved polish's window
+    /// [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_curved_stride: Option<u32>,
 }
 
 /// The depth methods.
@@ -87,6 +91,7 @@ impl MethodFlags {
                 .as_deref()
                 .map_or(d.sweep_init, |i| i == "sweep"),
             curved_window: self.pm_curved_window.unwrap_or(d.curved_window),
+            curved_stride: self.pm_curved_stride.unwrap_or(d.curved_stride),
             ..d
         };
         s.validate().context("--pm-*")?;

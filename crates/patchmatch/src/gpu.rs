@@ -260,7 +260,7 @@ impl GpuPatchMatch {
             queue.write_buffer(&planes_b, 0, bytemuck::cast_slice(&planes));
             let curv_b = storage_buffer(device, "pm curvature", &curv);
             polish.half = settings.curved_window / 2;
-            polish.stride = 1;
+            polish.stride = settings.curved_stride;
             polish.curved = 1;
             let pass = (
                 &self.polish,

@@ -148,11 +148,12 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// The same problem with a window of side `window` (stride 1) and curved patches `curv`.
-    pub fn curved(&self, window: u32, curv: Vec<Curv>) -> Self {
+    /// The same problem with a window of side `window` sampled every `stride` pixels and
+    /// curved patches `curv`.
+    pub fn curved(&self, window: u32, stride: u32, curv: Vec<Curv>) -> Self {
         let settings = PatchMatchSettings {
             window,
-            stride: 1,
+            stride,
             ..self.settings
         };
         Self {

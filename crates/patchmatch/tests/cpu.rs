@@ -28,6 +28,21 @@ fn bad_settings_are_named() {
         (PatchMatchSettings { top_k: 0, ..ok }, "top_k"),
         (
             PatchMatchSettings {
+                curved_stride: 0,
+                ..ok
+            },
+            "curved_stride",
+        ),
+        (
+            PatchMatchSettings {
+                curved_window: 11,
+                curved_stride: 6,
+                ..ok
+            },
+            "curved_stride",
+        ),
+        (
+            PatchMatchSettings {
                 sigma_color: f32::NAN,
                 ..ok
             },
