@@ -1,8 +1,6 @@
 //! Stage 4, fusion: confidence filter, multi-view depth consistency, back-projection and voxel
 //! downsampling of per-view depth maps into one point cloud.
 
-use std::collections::HashMap;
-
 use aquamvs_camera::{Camera, Rig};
 use nalgebra::Point3;
 use rayon::prelude::*;
@@ -170,67 +168,79 @@ pub fn fuse(
             "fusion needs depth_tolerance > 0 and voxel_size >= 0".into(),
         ));
     }
-    let per_view: Vec<(ViewFusionStats, Vec<[f64; 3]>)> = maps
-        .par_iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let cam = cams[i];
-            let mut stats = ViewFusionStats {
-                view: m.view,
-                ..Default::default()
-            };
-            let mut pts = Vec::new();
-            let others: Vec<usize> = (0..maps.len())
-                .filter(|&j| j != i && maps[j].view != m.view)
-                .collect();
-            let need = opts.min_agreeing_views;
-            let mut guesses = vec![None; maps.len()];
-            for v in 0..m.height {
-                for u in 0..m.width {
-                    let idx = (v * m.width + u) as usize;
-                    let d = m.depth[idx];
-                    if !d.is_finite() {
-                        continue;
-                    }
-                    stats.valid += 1;
-                    if !(m.confidence[idx] >= opts.min_confidence) {
-                        continue;
-                    }
-                    stats.confident += 1;
-                    let Some(ray) = cam.cast_ray(f64::from(u), f64::from(v)) else {
-                        continue;
-                    };
-                    let p = ray.at(f64::from(d));
-                    let mut agree = 0;
-                    for (n_checked, &j) in others.iter().enumerate() {
-                        if agree >= need || agree + (others.len() - n_checked) < need {
-                            break;
-                        }
-                        let Some(pr) = cams[j].project_from(&p, guesses[j]) else {
-                            continue;
-                        };
-                        guesses[j] = Some(pr.crossing_r);
-                        if lookup(&maps[j], opts.min_confidence, pr.pixel.x, pr.pixel.y)
-                            .is_some_and(|dj| {
-                                (f64::from(dj) - pr.depth).abs() < f64::from(opts.depth_tolerance)
-                            })
-                        {
-                            agree += 1;
-                        }
-                    }
-                    if agree >= need {
-                        stats.consistent += 1;
-                        pts.push(p.coords.into());
-                    }
-                }
-            }
-            (stats, pts)
+    // One task per (view, row): rows balance the two cores better than views (3–4 maps),
+    // and every row starts its warm-start guesses afresh, so the result does not depend on
+    // the thread count or the scheduling. Rows are gathered back in order.
+    let others: Vec<Vec<usize>> = (0..maps.len())
+        .map(|i| {
+            (0..maps.len())
+                .filter(|&j| j != i && maps[j].view != maps[i].view)
+                .collect()
         })
         .collect();
-    let mut views = Vec::new();
+    let tasks: Vec<(usize, u32)> = maps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| (0..m.height).map(move |v| (i, v)))
+        .collect();
+    let rows: Vec<(usize, ViewFusionStats, Vec<[f64; 3]>)> = tasks
+        .par_iter()
+        .map(|&(i, v)| {
+            let (m, cam, others) = (&maps[i], cams[i], &others[i]);
+            let mut stats = ViewFusionStats::default();
+            let mut pts = Vec::new();
+            let need = opts.min_agreeing_views;
+            let mut guesses = vec![None; maps.len()];
+            for u in 0..m.width {
+                let idx = (v * m.width + u) as usize;
+                let d = m.depth[idx];
+                if !d.is_finite() {
+                    continue;
+                }
+                stats.valid += 1;
+                if !(m.confidence[idx] >= opts.min_confidence) {
+                    continue;
+                }
+                stats.confident += 1;
+                let Some(ray) = cam.cast_ray(f64::from(u), f64::from(v)) else {
+                    continue;
+                };
+                let p = ray.at(f64::from(d));
+                let mut agree = 0;
+                for (n_checked, &j) in others.iter().enumerate() {
+                    if agree >= need || agree + (others.len() - n_checked) < need {
+                        break;
+                    }
+                    let Some(pr) = cams[j].project_from(&p, guesses[j]) else {
+                        continue;
+                    };
+                    guesses[j] = Some(pr.crossing_r);
+                    if lookup(&maps[j], opts.min_confidence, pr.pixel.x, pr.pixel.y).is_some_and(
+                        |dj| (f64::from(dj) - pr.depth).abs() < f64::from(opts.depth_tolerance),
+                    ) {
+                        agree += 1;
+                    }
+                }
+                if agree >= need {
+                    stats.consistent += 1;
+                    pts.push(p.coords.into());
+                }
+            }
+            (i, stats, pts)
+        })
+        .collect();
+    let mut views: Vec<ViewFusionStats> = maps
+        .iter()
+        .map(|m| ViewFusionStats {
+            view: m.view,
+            ..Default::default()
+        })
+        .collect();
     let mut all = Vec::new();
-    for (s, p) in per_view {
-        views.push(s);
+    for (i, s, p) in rows {
+        views[i].valid += s.valid;
+        views[i].confident += s.confident;
+        views[i].consistent += s.consistent;
         all.extend(p);
     }
     let consistent = all.len();
@@ -249,31 +259,39 @@ pub fn fuse(
 /// Replaces the points of every occupied `size`-edged voxel (grid aligned to the origin) by
 /// their centroid; output ordered by voxel index (deterministic).
 pub fn voxel_downsample(points: &[[f64; 3]], size: f64) -> Vec<[f64; 3]> {
-    let mut cells: HashMap<[i64; 3], ([f64; 3], u32)> = HashMap::new();
-    for p in points {
-        if !p.iter().all(|c| c.is_finite()) {
-            continue;
-        }
-        let key = [
-            (p[0] / size).floor() as i64,
-            (p[1] / size).floor() as i64,
-            (p[2] / size).floor() as i64,
-        ];
-        let e = cells.entry(key).or_insert(([0.0; 3], 0));
-        for (acc, c) in e.0.iter_mut().zip(p) {
-            *acc += c;
-        }
-        e.1 += 1;
-    }
-    let mut cells: Vec<_> = cells.into_iter().collect();
-    cells.sort_unstable_by_key(|(k, _)| *k);
-    cells
-        .into_iter()
-        .map(|(_, (s, n))| {
-            let n = f64::from(n);
-            [s[0] / n, s[1] / n, s[2] / n]
+    // Keys in parallel, a stable parallel sort by key (each voxel's points keep their input
+    // order, so its sum is the same whatever the thread count), then one pass of sums.
+    let mut keyed: Vec<([i64; 3], usize)> = points
+        .par_iter()
+        .enumerate()
+        .filter(|(_, p)| p.iter().all(|c| c.is_finite()))
+        .map(|(i, p)| {
+            let key = [
+                (p[0] / size).floor() as i64,
+                (p[1] / size).floor() as i64,
+                (p[2] / size).floor() as i64,
+            ];
+            (key, i)
         })
-        .collect()
+        .collect();
+    keyed.par_sort_by_key(|&(k, _)| k);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < keyed.len() {
+        let key = keyed[start].0;
+        let mut end = start;
+        let mut acc = [0.0; 3];
+        while end < keyed.len() && keyed[end].0 == key {
+            for (a, c) in acc.iter_mut().zip(&points[keyed[end].1]) {
+                *a += c;
+            }
+            end += 1;
+        }
+        let n = (end - start) as f64;
+        out.push([acc[0] / n, acc[1] / n, acc[2] / n]);
+        start = end;
+    }
+    out
 }
 
 /// Back-projects every finite pixel of a depth map (no filtering): `cast_ray(u, v).at(d)`.

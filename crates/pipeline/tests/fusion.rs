@@ -129,3 +129,58 @@ fn voxel_downsampling_keeps_one_centroid_per_voxel() {
     assert!((out[0][0] - 0.0005).abs() < 1e-12 && (out[0][1] - 0.0005).abs() < 1e-12);
     assert_eq!(out[1], [0.0015, 0.0002, 0.0002]);
 }
+
+#[test]
+fn fusion_does_not_depend_on_the_thread_count() {
+    let (w, h) = (160u32, 120u32);
+    let rig = Rig::reference(w, h).unwrap();
+    let scene = Scene::undulating();
+    let views: Vec<usize> = (0..6).collect();
+    let mut maps = truth_maps(&rig, &scene, &views);
+    let mut rng = StdRng::seed_from_u64(11);
+    for m in &mut maps {
+        for d in &mut m.depth {
+            *d += rng.random_range(-0.004f32..0.004);
+        }
+    }
+    let opts = FusionOptions::default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let one = pool.install(|| fuse(&rig, &maps, &opts).unwrap());
+    let many = fuse(&rig, &maps, &opts).unwrap();
+    assert!(one.points.len() > 1000, "{} points", one.points.len());
+    assert_eq!(one.points, many.points);
+    assert_eq!(one.views, many.views);
+    assert_eq!(one.consistent, many.consistent);
+}
+
+#[test]
+fn voxel_downsampling_matches_a_hash_map_reference() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut points: Vec<[f64; 3]> = (0..20_000)
+        .map(|_| {
+            [
+                rng.random_range(-0.02..0.02),
+                rng.random_range(-0.02..0.02),
+                rng.random_range(1.0..1.01),
+            ]
+        })
+        .collect();
+    points.push([f64::NAN, 0.0, 1.0]);
+    let size = 0.002;
+    let mut cells = std::collections::BTreeMap::<[i64; 3], ([f64; 3], f64)>::new();
+    for p in points.iter().filter(|p| p.iter().all(|c| c.is_finite())) {
+        let e = cells
+            .entry(p.map(|c| (c / size).floor() as i64))
+            .or_insert(([0.0; 3], 0.0));
+        for (a, c) in e.0.iter_mut().zip(p) {
+            *a += c;
+        }
+        e.1 += 1.0;
+    }
+    let expected: Vec<[f64; 3]> = cells.values().map(|(s, n)| s.map(|c| c / n)).collect();
+    assert!(expected.len() > 1000);
+    assert_eq!(voxel_downsample(&points, size), expected);
+}

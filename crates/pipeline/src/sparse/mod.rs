@@ -217,14 +217,21 @@ impl WarpRays {
     }
 
     /// Centre pixel and affine Jacobian (columns: d/du, d/dv) in `src` at ray depth `d`.
+    ///
+    /// The Jacobian is `None` (and its four projections are skipped) when the centre pixel
+    /// is outside `src`'s image: the window contains its centre, so such a window cannot be
+    /// sampled and its score is NaN whatever the Jacobian.
     fn warp(
         &self,
         src: &Camera<f64>,
         d: f64,
         guess: &mut Option<f64>,
-    ) -> Option<(Point2<f64>, Matrix3<f64>)> {
+    ) -> Option<(Point2<f64>, Option<Matrix3<f64>>)> {
         let c = src.project_from(&self.center.at(d), *guess)?;
         *guess = Some(c.crossing_r);
+        if !inside_bilinear(src, c.pixel) {
+            return Some((c.pixel, None));
+        }
         let mut q = [Point2::origin(); 4];
         for (qi, ray) in q.iter_mut().zip(&self.around) {
             *qi = src.project_from(&ray.at(d), Some(c.crossing_r))?.pixel;
@@ -237,8 +244,15 @@ impl WarpRays {
         j[(1, 0)] = ju.y;
         j[(0, 1)] = jv.x;
         j[(1, 1)] = jv.y;
-        Some((c.pixel, j))
+        Some((c.pixel, Some(j)))
     }
+}
+
+/// Whether [`sample_bilinear`] can sample `cam`'s image at `p` (the same bounds test).
+fn inside_bilinear(cam: &Camera<f64>, p: Point2<f64>) -> bool {
+    let (w_max, h_max) = (f64::from(cam.width - 1), f64::from(cam.height - 1));
+    let eps = 1e-3;
+    p.x >= -eps && p.y >= -eps && p.x <= w_max + eps && p.y <= h_max + eps
 }
 
 /// Result of one curve search.
@@ -267,31 +281,37 @@ fn search_curve(
     let rays = WarpRays::new(a, p, f64::from(radius))?;
     let mut buf = Vec::with_capacity(desc.values.len());
     let mut guess = None;
+    // Warped-window NCC at centre `q` with Jacobian `j` (NaN when it cannot be sampled).
+    let ncc_at = |q: Point2<f64>, j: Option<Matrix3<f64>>, buf: &mut Vec<f32>| -> f32 {
+        let Some(j) = j else {
+            return f32::NAN;
+        };
+        let ok = sample_patch(
+            image_b,
+            b.width,
+            b.height,
+            radius,
+            |dx, dy| {
+                (
+                    q.x + j[(0, 0)] * dx + j[(0, 1)] * dy,
+                    q.y + j[(1, 0)] * dx + j[(1, 1)] * dy,
+                )
+            },
+            buf,
+        );
+        if ok {
+            buf.iter()
+                .zip(&desc.values)
+                .map(|(x, y)| x * y)
+                .sum::<f32>()
+        } else {
+            f32::NAN
+        }
+    };
     let score =
         |d: f64, guess: &mut Option<f64>, buf: &mut Vec<f32>| -> Option<(Point2<f64>, f32)> {
             let (q, j) = rays.warp(b, d, guess)?;
-            let ok = sample_patch(
-                image_b,
-                b.width,
-                b.height,
-                radius,
-                |dx, dy| {
-                    (
-                        q.x + j[(0, 0)] * dx + j[(0, 1)] * dy,
-                        q.y + j[(1, 0)] * dx + j[(1, 1)] * dy,
-                    )
-                },
-                buf,
-            );
-            let ncc = if ok {
-                buf.iter()
-                    .zip(&desc.values)
-                    .map(|(x, y)| x * y)
-                    .sum::<f32>()
-            } else {
-                f32::NAN
-            };
-            Some((q, ncc))
+            Some((q, ncc_at(q, j, buf)))
         };
     // Walk the curve with an adaptive step of about `step_px` source pixels.
     let (d_lo, d_hi) = range;
@@ -302,7 +322,9 @@ fn search_curve(
     let mut iterations = 0;
     while d <= d_hi && iterations < 100_000 {
         iterations += 1;
-        let Some((q, ncc)) = score(d, &mut guess, &mut buf) else {
+        // The window is sampled only once the step is accepted (a rejected step's score
+        // was never used).
+        let Some((q, j)) = rays.warp(b, d, &mut guess) else {
             d += step;
             prev = None;
             continue;
@@ -323,7 +345,7 @@ fn search_curve(
         samples.push(CurveSample {
             depth: d,
             pixel: q,
-            ncc,
+            ncc: ncc_at(q, j, &mut buf),
         });
         prev = Some(q);
         d += step;
