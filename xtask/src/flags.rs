@@ -4,7 +4,7 @@
 use anyhow::Context;
 use aquamvs_gpu::{GpuContext, GpuOptions};
 use aquamvs_patchmatch::PatchMatchSettings;
-use aquamvs_pipeline::{Backend, DepthMethod};
+use aquamvs_pipeline::{Backend, DepthMethod, SweepEngine};
 use aquamvs_sweep::SweepSettings;
 
 /// `--depths`, `--window`, `--batch`: the sweep's settings, with the defaults of the
@@ -20,6 +20,21 @@ pub struct SweepFlags {
     /// Depth hypotheses per GPU dispatch (results do not depend on it).
     #[arg(long, default_value_t = 16)]
     pub batch: u32,
+    /// Where the plane sweep runs: `auto` (the native f32 CPU sweep when the GPU adapter is a
+    /// software rasteriser such as llvmpipe, else the backend), `backend`, `native`.
+    #[arg(long, value_enum, default_value_t = EngineFlag::Auto)]
+    pub sweep_engine: EngineFlag,
+}
+
+/// `--sweep-engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineFlag {
+    /// Native on a software adapter, else the backend.
+    Auto,
+    /// The backend (`--backend`): the GPU's shaders or the f64 CPU reference.
+    Backend,
+    /// The native f32 CPU sweep.
+    Native,
 }
 
 impl SweepFlags {
@@ -33,6 +48,15 @@ impl SweepFlags {
         };
         s.validate().context("--depths / --window / --batch")?;
         Ok(s)
+    }
+
+    /// The sweep engine for a run on `ctx` (`None`: the CPU backend).
+    pub fn engine(&self, ctx: Option<&GpuContext>) -> SweepEngine {
+        match self.sweep_engine {
+            EngineFlag::Native => SweepEngine::Native,
+            EngineFlag::Auto if ctx.is_some_and(GpuContext::is_software) => SweepEngine::Native,
+            EngineFlag::Auto | EngineFlag::Backend => SweepEngine::Backend,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use aquamvs_camera::{Camera, Rig};
-use aquamvs_pipeline::{DepthMethod, DepthOptions, Pipeline};
+use aquamvs_pipeline::{DepthMethod, DepthOptions, Pipeline, SweepEngine};
 use aquamvs_results::DepthMethodRow;
 use aquamvs_scenes::{RenderOptions, Scene};
 use aquamvs_sweep::{SweepSettings, depth_range_from_z};
@@ -95,10 +95,12 @@ pub fn rows(
                     ("patchmatch", pm.window, sweep, DepthMethod::PatchMatch(pm))
                 }));
             for (name, window, sweep, method) in methods {
+                // Both methods on the same adapter (the backend's shaders), side by side.
                 let opts = DepthOptions {
                     sweep,
                     sources: SOURCES,
                     method,
+                    engine: SweepEngine::Backend,
                 };
                 let t = Instant::now();
                 let map = pipeline.depth_map(&rig, &images, 0, range, &opts)?;

@@ -191,6 +191,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         depth: DepthOptions {
             sweep: settings,
             method,
+            engine: args.sweep.engine(Some(&ctx)),
             ..DepthOptions::default()
         },
         fallback_z: Some((scene.min_height(), scene.max_height())),
@@ -245,6 +246,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         json!(match method {
             aquamvs_pipeline::DepthMethod::Sweep => "plane sweep".to_owned(),
             aquamvs_pipeline::DepthMethod::PatchMatch(pm) => format!("PatchMatch ({pm})"),
+        }),
+    );
+    // Where its plane sweep ran (`--sweep-engine`).
+    extra.insert(
+        "sweep_engine".to_owned(),
+        json!(match opts.depth.engine {
+            aquamvs_pipeline::SweepEngine::Native => "native (f32 CPU sweep)".to_owned(),
+            aquamvs_pipeline::SweepEngine::Backend => format!("backend ({})", ctx.adapter_name()),
         }),
     );
     extra.insert(

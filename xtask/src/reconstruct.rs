@@ -78,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     opts.fallback_z = input.fallback_z;
     let ctx = args.backend.context()?;
+    opts.depth.engine = args.sweep.engine(ctx.as_ref());
     let pipeline = Pipeline::new(flags::backend(ctx.as_ref()))?;
     let mut n = 0;
     let result = pipeline.reconstruct(

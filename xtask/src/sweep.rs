@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use aquamvs_io::scene_dir::read_scene_dir;
-use aquamvs_pipeline::{Backend, DepthMap, DepthMethod, DepthOptions, Pipeline};
+use aquamvs_pipeline::{Backend, DepthMap, DepthMethod, DepthOptions, Pipeline, SweepEngine};
 use aquamvs_sweep::{check_range, depth_range_from_z, samples, warp_span};
 use serde_json::json;
 
@@ -77,6 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         sweep: args.sweep.settings()?,
         sources: args.sources,
         method: args.method.depth_method()?,
+        ..DepthOptions::default()
     };
     let given_range = args.depth_range.as_deref().map(parse_range).transpose()?;
     if args.sources == 0 {
@@ -145,8 +146,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("building the sweep pipelines")?;
     let setup_seconds = setup.elapsed().as_secs_f64();
     let cpu = Pipeline::new(Backend::Cpu)?;
-    let sweep_on = |p: &Pipeline| -> anyhow::Result<(DepthMap, f64)> {
+    // The first run's engine follows --sweep-engine; the comparison runs on its backend.
+    let engine = args
+        .sweep
+        .engine(ctx.as_ref().filter(|_| args.backend == BackendFlag::Gpu));
+    let sweep_on = |p: &Pipeline, engine| -> anyhow::Result<(DepthMap, f64)> {
         let t = Instant::now();
+        let opts = DepthOptions { engine, ..opts };
         let out = p.depth_map(rig, &dir.images, ref_idx, range, &opts)?;
         Ok((out, t.elapsed().as_secs_f64()))
     };
@@ -154,8 +160,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (BackendFlag::Gpu, Some(g)) => (g, args.compare.then_some(&cpu)),
         (_, g) => (&cpu, g.as_ref().filter(|_| args.compare)),
     };
-    let (out, seconds) = sweep_on(first)?;
-    let other = second.map(sweep_on).transpose()?;
+    let (out, seconds) = sweep_on(first, engine)?;
+    let other = second
+        .map(|p| sweep_on(p, SweepEngine::Backend))
+        .transpose()?;
 
     let (w, h) = (cam.width as usize, cam.height as usize);
 
@@ -172,13 +180,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let agreement = other
         .as_ref()
         .map(|(o, _)| aquamvs_metrics::depth_agreement(&out.depth, &o.depth, &patch, 0.1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (adapter, backend_name) = match (first.backend_name(), &ctx) {
+        _ if engine == SweepEngine::Native && opts.method == DepthMethod::Sweep => (
+            format!("native f32 CPU sweep, {threads} threads (rayon)"),
+            "native".to_string(),
+        ),
         ("gpu", Some(c)) => (c.adapter_name().to_string(), c.backend_name()),
         _ => (
-            format!(
-                "CPU reference, {} threads (rayon)",
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            ),
+            format!("CPU reference, {threads} threads (rayon)"),
             "cpu".to_string(),
         ),
     };
@@ -200,7 +210,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "depth_step_m": opts.sweep.step(range),
         "backend": backend_name,
         "adapter": adapter,
-        "warp_span": (first.backend_name() == "gpu" && is_sweep)
+        "sweep_engine": engine,
+        "warp_span": (first.backend_name() == "gpu" && engine == SweepEngine::Backend && is_sweep)
             .then(|| warp_span(cam, &src_cams, opts.sweep.depths, range)),
         "samples": is_sweep.then_some(n_samples),
         "seconds": seconds,
@@ -208,6 +219,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "setup_seconds": setup_seconds,
         "compare": other.as_ref().map(|(o, s)| json!({
             "backend": second.map(|p| p.backend_name()),
+            "sweep_engine": SweepEngine::Backend,
             "seconds": s,
             "samples_per_s": is_sweep.then(|| n_samples as f64 / s),
             "valid_pixels": o.valid_count(),

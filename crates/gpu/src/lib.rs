@@ -181,6 +181,11 @@ impl GpuContext {
         &self.info
     }
 
+    /// Whether the adapter is a software rasteriser on the CPU (llvmpipe / lavapipe, WARP).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     /// Adapter name as the driver reports it (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)").
     pub fn adapter_name(&self) -> &str {
         &self.info.name

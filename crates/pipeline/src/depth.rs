@@ -4,10 +4,10 @@
 
 use aquamvs_camera::Rig;
 use aquamvs_patchmatch::patchmatch_cpu;
-use aquamvs_sweep::{View, sweep_cpu};
+use aquamvs_sweep::{View, sweep_cpu, sweep_native};
 
 use crate::observe::{StageKind, observed};
-use crate::{DepthMap, DepthMethod, DepthOptions, Observer, Pipeline, PipelineError};
+use crate::{DepthMap, DepthMethod, DepthOptions, Observer, Pipeline, PipelineError, SweepEngine};
 
 impl Pipeline<'_> {
     /// The depth map of `rig.cameras[reference]`, swept over `range` (ray depth, metres)
@@ -47,6 +47,9 @@ impl Pipeline<'_> {
         };
         let sweep = |view: View, sources: &[View]| {
             match &self.gpu {
+                _ if opts.engine == SweepEngine::Native => {
+                    sweep_native(view, sources, &opts.sweep, range)
+                }
                 Some(gpu) => {
                     gpu.sweep
                         .run(gpu.device, gpu.queue, view, sources, &opts.sweep, range)

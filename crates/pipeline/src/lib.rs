@@ -58,7 +58,7 @@ pub mod undistort;
 
 pub use fusion::{DepthMap, FusedCloud, FusionOptions, ViewFusionStats, fuse, voxel_downsample};
 pub use observe::{Observer, Profiled, Progress, StageKind};
-pub use options::{DepthMethod, DepthOptions, ReconstructOptions};
+pub use options::{DepthMethod, DepthOptions, ReconstructOptions, SweepEngine};
 pub use reconstruct::{
     Backend, Counts, Pipeline, RangeSource, Reconstruction, STAGES, StageReport, ViewRange,
     reference_views, valid_fraction,

@@ -26,6 +26,8 @@ pub struct DepthOptions {
     /// Source views per reference: the first `sources` of `rig.sources(reference, ..)`
     /// (AquaMVS: 4 nearest ring neighbours + the centre camera = 5).
     pub sources: usize,
+    /// Where the plane sweep runs (also PatchMatch's sweep initialisation).
+    pub engine: SweepEngine,
 }
 
 impl Default for DepthOptions {
@@ -34,8 +36,22 @@ impl Default for DepthOptions {
             sweep: SweepSettings::default(),
             method: DepthMethod::Sweep,
             sources: 5,
+            engine: SweepEngine::Backend,
         }
     }
+}
+
+/// Where the plane sweep runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepEngine {
+    /// On the pipeline's backend: the GPU's shaders, or the `f64` CPU reference.
+    #[default]
+    Backend,
+    /// The native `f32` CPU sweep (`aquamvs_sweep::sweep_native`) whatever the backend: several
+    /// times faster than the shaders on a software adapter (llvmpipe), within the same
+    /// tolerance of the reference as the GPU.
+    Native,
 }
 
 /// How depth maps are estimated.

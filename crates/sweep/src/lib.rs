@@ -1,5 +1,6 @@
 //! The refractive plane sweep: a depth map for one reference camera from its source cameras,
-//! as wgpu compute shaders ([`GpuSweep`]) with a CPU reference ([`sweep_cpu`]).
+//! as wgpu compute shaders ([`GpuSweep`]) with a CPU reference ([`sweep_cpu`]), and a fast
+//! native `f32` CPU sweep ([`sweep_native`]) for machines without a hardware adapter.
 //!
 //! Main types: [`SweepSettings`] (depths, window, batch, validated once; the depth range depends
 //! on the scene and travels beside it as `range: (f32, f32)`, checked by [`check_range`]),
@@ -71,6 +72,7 @@
 
 mod cpu;
 mod gpu;
+mod native;
 mod rays;
 pub mod select;
 mod unroll;
@@ -78,6 +80,7 @@ mod workload;
 
 pub use cpu::sweep_cpu;
 pub use gpu::{GpuSweep, GpuSweepOptions, SrcCamU};
+pub use native::sweep_native;
 pub use rays::{depth_range_from_z, pixel_ray, warp_span};
 pub use workload::Workload;
 
