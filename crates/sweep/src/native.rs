@@ -3,8 +3,8 @@
 //! than the shaders (measured by `cargo xtask profile` and `bench`).
 //!
 //! Same inputs, outputs and cost as [`crate::sweep_cpu`] (the `f64` reference it is tested
-//! against), organised for speed: the image is cut into bands of [`BAND_ROWS`] output rows
-//! (plus the window's halo), swept in parallel (rayon), each band keeping everything it touches
+//! against), organised for speed: the image is cut into tiles of `TILE_ROWS × TILE_COLS`
+//! output pixels (plus the window's halo), swept in parallel (rayon), each keeping everything it touches
 //! in a few planes of `f32` that stay in cache. Per hypothesis and source: the refractive
 //! projection of every pixel's ray point (Newton's method on Snell's law, warm-started from the
 //! pixel's crossing at the previous hypothesis, branch-free so that it vectorises), a bilinear
@@ -20,8 +20,10 @@ use crate::rays::reference_rays;
 use crate::select::WtaState;
 use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_views};
 
-/// Output rows per band (the halo of `window / 2` rows on each side is swept twice).
-pub const BAND_ROWS: usize = 48;
+/// Output rows and columns per tile (the window's halo around each is swept twice): a tile's
+/// working set (a dozen planes of its region) stays in a core's L2 cache.
+const TILE_ROWS: usize = 32;
+const TILE_COLS: usize = 160;
 /// Newton steps for the first hypothesis (from the paraxial guess; half as many for the second,
 /// from the first's crossing) and for the next ones (from the last two crossings extrapolated:
 /// the hypotheses are uniform in ray depth, so the error of the guess is second order).
@@ -69,7 +71,7 @@ impl<'a> Src<'a> {
         }
     }
 
-    /// Projects the points `o + d·dir` of `rays[..]` (pixel `i` of a band's region) into this
+    /// Projects the points `o + d·dir` of `rays[..]` (pixel `i` of a tile's region) into this
     /// camera: undistorted-model pixel `(u[i], v[i])`, NaN where there is no projection.
     /// Newton's method on the crossing starts from the guess `G` (see [`Guess`]; `t` is the
     /// extrapolation factor) and takes `STEPS` steps; the crossing goes to `out.cross` (the
@@ -178,7 +180,7 @@ fn texel_quads(image: &[f32], width: usize, height: usize) -> Vec<[u16; 4]> {
     quads
 }
 
-/// A band region's rays in structure-of-arrays form, and the centred reference values (NaN
+/// A tile region's rays in structure-of-arrays form, and the centred reference values (NaN
 /// where the pixel has no ray).
 struct RayPlanes {
     ox: Vec<f32>,
@@ -210,14 +212,60 @@ const EXTRAPOLATE: u8 = 2;
 /// The six masked moments `m, m·r, m·r², m·s, m·s², m·r·s` as planes.
 type Moments = [Vec<f32>; 6];
 
-/// What one band produced.
-struct BandOut {
+/// A tile: output rows `y0..y1` and columns `x0..x1`, and its region (the output block with the
+/// window's halo, clipped to the image): rows `r0..r1`, columns `q0..q1`.
+#[derive(Debug, Clone, Copy)]
+struct Tile {
+    y0: usize,
+    y1: usize,
+    x0: usize,
+    x1: usize,
+    r0: usize,
+    r1: usize,
+    q0: usize,
+    q1: usize,
+}
+
+impl Tile {
+    /// The tiles of a `w × h` image for window half-side `half`, row-major.
+    fn cover(w: usize, h: usize, half: usize) -> Vec<Tile> {
+        let mut tiles = Vec::new();
+        for y0 in (0..h).step_by(TILE_ROWS) {
+            for x0 in (0..w).step_by(TILE_COLS) {
+                let (y1, x1) = ((y0 + TILE_ROWS).min(h), (x0 + TILE_COLS).min(w));
+                tiles.push(Tile {
+                    y0,
+                    y1,
+                    x0,
+                    x1,
+                    r0: y0.saturating_sub(half),
+                    r1: (y1 + half).min(h),
+                    q0: x0.saturating_sub(half),
+                    q1: (x1 + half).min(w),
+                });
+            }
+        }
+        tiles
+    }
+
+    fn region_width(&self) -> usize {
+        self.q1 - self.q0
+    }
+
+    fn out_len(&self) -> usize {
+        (self.y1 - self.y0) * (self.x1 - self.x0)
+    }
+}
+
+/// What one tile produced, row-major over its output block.
+struct TileOut {
     depth: Vec<f32>,
     confidence: Vec<f32>,
+    /// `[depth][row][col]` over the block, when the cost volume is kept.
     costs: Vec<f32>,
 }
 
-/// The plane sweep on the CPU in `f32` (bands of rows in parallel). Same inputs and outputs as
+/// The plane sweep on the CPU in `f32` (tiles in parallel). Same inputs and outputs as
 /// [`crate::sweep_cpu`], within `f32` rounding of it; `settings.batch` is ignored.
 pub fn sweep_native(
     reference: View,
@@ -235,64 +283,57 @@ pub fn sweep_native(
     }
     let srcs: Vec<Src> = sources.iter().map(Src::new).collect();
     let setup_s = start.elapsed().as_secs_f64();
-    let half = settings.window as usize / 2;
-    let bands: Vec<(usize, usize)> = (0..h)
-        .step_by(BAND_ROWS)
-        .map(|y0| (y0, (y0 + BAND_ROWS).min(h)))
-        .collect();
-    let outs: Vec<BandOut> = bands
+    let tiles = Tile::cover(w, h, settings.window as usize / 2);
+    let outs: Vec<TileOut> = tiles
         .par_iter()
-        .map(|&(y0, y1)| {
-            let (r0, r1) = (y0.saturating_sub(half), (y1 + half).min(h));
-            let region = &rays[r0 * w..r1 * w];
+        .map(|t| {
+            let px: Vec<usize> = (t.r0..t.r1)
+                .flat_map(|y| (t.q0..t.q1).map(move |x| y * w + x))
+                .collect();
+            let ray = |f: fn(&aquamvs_camera::Ray<f64>) -> f64| -> Vec<f32> {
+                px.iter()
+                    .map(|&p| rays[p].as_ref().map_or(0.0, |r| f(r) as f32))
+                    .collect()
+            };
             let planes = RayPlanes {
-                ox: region
+                ox: ray(|r| r.origin.x),
+                oy: ray(|r| r.origin.y),
+                oz: ray(|r| r.origin.z),
+                dx: ray(|r| r.direction.x),
+                dy: ray(|r| r.direction.y),
+                dz: ray(|r| r.direction.z),
+                valid: px.iter().map(|&p| rays[p].is_some()).collect(),
+                refv: px
                     .iter()
-                    .map(|r| r.map_or(0.0, |r| r.origin.x as f32))
-                    .collect(),
-                oy: region
-                    .iter()
-                    .map(|r| r.map_or(0.0, |r| r.origin.y as f32))
-                    .collect(),
-                oz: region
-                    .iter()
-                    .map(|r| r.map_or(0.0, |r| r.origin.z as f32))
-                    .collect(),
-                dx: region
-                    .iter()
-                    .map(|r| r.map_or(0.0, |r| r.direction.x as f32))
-                    .collect(),
-                dy: region
-                    .iter()
-                    .map(|r| r.map_or(0.0, |r| r.direction.y as f32))
-                    .collect(),
-                dz: region
-                    .iter()
-                    .map(|r| r.map_or(0.0, |r| r.direction.z as f32))
-                    .collect(),
-                valid: region.iter().map(Option::is_some).collect(),
-                refv: region
-                    .iter()
-                    .zip(&reference.image[r0 * w..r1 * w])
-                    .map(|(r, &v)| if r.is_some() { v - CENTRE } else { f32::NAN })
+                    .map(|&p| match rays[p] {
+                        Some(_) => reference.image[p] - CENTRE,
+                        None => f32::NAN,
+                    })
                     .collect(),
             };
-            sweep_band(&planes, &srcs, settings, range, w, (y0, y1), (r0, r1))
+            sweep_tile(&planes, &srcs, settings, range, t)
         })
         .collect();
     let n = w * h;
-    let mut depth = Vec::with_capacity(n);
-    let mut confidence = Vec::with_capacity(n);
-    for o in &outs {
-        depth.extend_from_slice(&o.depth);
-        confidence.extend_from_slice(&o.confidence);
+    let mut depth = vec![f32::NAN; n];
+    let mut confidence = vec![0f32; n];
+    for (t, o) in tiles.iter().zip(&outs) {
+        let bw = t.x1 - t.x0;
+        for (i, y) in (t.y0..t.y1).enumerate() {
+            let row = y * w + t.x0..y * w + t.x1;
+            depth[row.clone()].copy_from_slice(&o.depth[i * bw..(i + 1) * bw]);
+            confidence[row].copy_from_slice(&o.confidence[i * bw..(i + 1) * bw]);
+        }
     }
     let cost_volume = settings.keep_cost_volume.then(|| {
-        let mut cv = Vec::with_capacity(n * settings.depths as usize);
-        for k in 0..settings.depths as usize {
-            for (o, &(y0, y1)) in outs.iter().zip(&bands) {
-                let m = (y1 - y0) * w;
-                cv.extend_from_slice(&o.costs[k * m..(k + 1) * m]);
+        let mut cv = vec![0f32; n * settings.depths as usize];
+        for (t, o) in tiles.iter().zip(&outs) {
+            let (bw, m) = (t.x1 - t.x0, t.out_len());
+            for k in 0..settings.depths as usize {
+                for (i, y) in (t.y0..t.y1).enumerate() {
+                    let at = k * n + y * w + t.x0;
+                    cv[at..at + bw].copy_from_slice(&o.costs[k * m + i * bw..k * m + (i + 1) * bw]);
+                }
             }
         }
         cv
@@ -311,18 +352,18 @@ pub fn sweep_native(
     })
 }
 
-/// Sweeps output rows `y0..y1` whose window rows are the region `r0..r1` (`planes`).
-fn sweep_band(
+/// Sweeps one tile, whose region's rays are `planes`.
+fn sweep_tile(
     planes: &RayPlanes,
     srcs: &[Src],
     settings: &SweepSettings,
     range: (f32, f32),
-    w: usize,
-    (y0, y1): (usize, usize),
-    (r0, r1): (usize, usize),
-) -> BandOut {
-    let n = (r1 - r0) * w;
-    let out_n = (y1 - y0) * w;
+    t: &Tile,
+) -> TileOut {
+    let rw = t.region_width();
+    let n = (t.r1 - t.r0) * rw;
+    let (bx, bw) = (t.x0 - t.q0, t.x1 - t.x0);
+    let out_n = t.out_len();
     let half = settings.window as usize / 2;
     let window2 = (settings.window * settings.window) as f32;
     let inv_sources = 1.0 / srcs.len() as f64;
@@ -337,7 +378,7 @@ fn sweep_band(
         .collect();
     let mut moments: Moments = std::array::from_fn(|_| vec![0.0; n]);
     let mut hsum: Moments = std::array::from_fn(|_| vec![0.0; n]);
-    let mut col: Moments = std::array::from_fn(|_| vec![0.0; w]);
+    let mut col: Moments = std::array::from_fn(|_| vec![0.0; rw]);
     let mut agg = vec![0f32; out_n];
     let mut states = vec![WtaState::default(); out_n];
     let mut costs = Vec::new();
@@ -371,24 +412,25 @@ fn sweep_band(
                 moments[4][i] = s * s;
                 moments[5][i] = r * s;
             }
-            // Sliding window sums along each row (clipped at the image's sides).
-            for y in 0..n / w {
-                box_row(&moments, &mut hsum, y * w..(y + 1) * w, half);
+            // Sliding window sums along each region row (clipped at its ends: the image's
+            // sides, or columns outside the output block).
+            for y in 0..n / rw {
+                box_row(&moments, &mut hsum, y * rw..(y + 1) * rw, half);
             }
             // Down the columns (clipped at the image's top and bottom), then the cost.
             for c in col.iter_mut() {
                 c.fill(0.0);
             }
-            let row_of = |y: usize| (y - r0) * w..(y - r0 + 1) * w;
-            for y in r0..(y0 + half).min(r1) {
+            let row_of = |y: usize| (y - t.r0) * rw..(y - t.r0 + 1) * rw;
+            for y in t.r0..(t.y0 + half).min(t.r1) {
                 add_rows(&mut col, &hsum, row_of(y), 1.0);
             }
-            for y in y0..y1 {
-                if y + half < r1 {
+            for y in t.y0..t.y1 {
+                if y + half < t.r1 {
                     add_rows(&mut col, &hsum, row_of(y + half), 1.0);
                 }
-                let arow = &mut agg[(y - y0) * w..(y - y0 + 1) * w];
-                let [c0, c1, c2, c3, c4, c5] = col.each_ref().map(|c| &c[..w]);
+                let arow = &mut agg[(y - t.y0) * bw..(y - t.y0 + 1) * bw];
+                let [c0, c1, c2, c3, c4, c5] = col.each_ref().map(|c| &c[bx..bx + bw]);
                 for (x, a) in arow.iter_mut().enumerate() {
                     *a += ncc_cost([c0[x], c1[x], c2[x], c3[x], c4[x], c5[x]], window2);
                 }
@@ -405,12 +447,12 @@ fn sweep_band(
         }
     }
     let (lo, step) = (f64::from(range.0), settings.step(range));
-    let off = (y0 - r0) * w;
     let (depth, confidence) = states
         .iter()
         .enumerate()
         .map(|(p, st)| {
-            if planes.valid[off + p] {
+            let i = (t.y0 - t.r0 + p / bw) * rw + bx + p % bw;
+            if planes.valid[i] {
                 let (d, c) = st.finish(settings.depths, lo, step);
                 (d as f32, c as f32)
             } else {
@@ -418,7 +460,7 @@ fn sweep_band(
             }
         })
         .unzip();
-    BandOut {
+    TileOut {
         depth,
         confidence,
         costs,
