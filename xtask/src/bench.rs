@@ -257,6 +257,8 @@ fn run_benchmarks(
         }
     }
     let mut results = BenchmarkResults {
+        board: Vec::new(),
+        board_skipped: Vec::new(),
         generated_at: machine::utc_now(),
         command: machine::command_line(),
         machine,

@@ -13,6 +13,8 @@
 //! - [`detect`]: a sub-pixel corner detector (`cornerSubPix`'s method);
 //! - [`protocol`]: corners found in each camera's image and transferred through its depth map
 //!   ([`transfer_pose`]: observations, detector errors, dropouts);
+//! - [`run`]: the whole protocol on a rig ([`run_board`]: poses placed over what the rig sees,
+//!   rendered, the caller's depth method per reference camera, transfers, metrics);
 //! - [`metrics`]: the paper's figures (flatness, cross-camera agreement, range/lateral split,
 //!   Umeyama scale, board-size CV) and the absolute error a real board cannot give.
 
@@ -21,6 +23,7 @@ use nalgebra::Point3;
 pub mod detect;
 pub mod metrics;
 pub mod protocol;
+pub mod run;
 
 pub use aquamvs_scenes::{Board, BoardPose};
 pub use detect::{DetectSettings, Gray, refine_corner};
@@ -29,6 +32,7 @@ pub use protocol::{
     CameraCorners, Detection, PoseTransfer, ProtocolSettings, detect_corners, transfer,
     transfer_pose,
 };
+pub use run::{PoseRun, RunError, RunOutput, RunSettings, protocol_poses, run_board};
 
 /// The paper's working volume: board centres over 0.08 m of depth (its Z = 1.27–1.35 m) and
 /// tilts from 2.6° to 40.9°.

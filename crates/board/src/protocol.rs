@@ -7,7 +7,10 @@
 //! not looked for. The detector ([`refine_corner`], `cornerSubPix`'s method) starts from a
 //! **seed perturbed from the exact projection** by [`ProtocolSettings::seed_offset_px`] in a
 //! direction fixed per (camera, corner) — a stand-in for a coarse prediction — so the answer
-//! comes from the image, and its own error against the exact projection is reported.
+//! comes from the image, and its own error against the exact projection is reported. Its
+//! window and search radius shrink where the squares are small in the image (at most 0.35 and
+//! 0.3 of the predicted distance to the nearest neighbouring corner; the seed offset at most
+//! half the radius), as a detector that knows the board's grid would.
 //!
 //! **Transfer.** The detected pixel is undistorted and cast through the water surface
 //! (`Camera::cast_ray`); the camera's depth map is read there **bilinearly** (recorded-image
@@ -85,24 +88,50 @@ pub fn detect_corners(
     };
     let mut out = CameraCorners::default();
     let b = settings.border_px;
-    for (id, p) in placement
+    let board = &placement.board;
+    let projected: Vec<Option<(f64, f64)>> = placement
         .pose
-        .world_corners(&placement.board)
+        .world_corners(board)
         .iter()
-        .enumerate()
-    {
-        let Some(pr) = cam.project(p) else { continue };
-        let (u, v) = cam.distort_pixel(pr.pixel.x, pr.pixel.y);
+        .map(|p| {
+            cam.project(p)
+                .map(|pr| cam.distort_pixel(pr.pixel.x, pr.pixel.y))
+        })
+        .collect();
+    let (nx, ny) = board.inner();
+    for (id, &proj) in projected.iter().enumerate() {
+        let Some((u, v)) = proj else { continue };
         if !(u >= b && v >= b && u <= w as f64 - 1.0 - b && v <= h as f64 - 1.0 - b) {
             continue;
         }
+        // The window and the search radius shrink with the square's size in the image (the
+        // predicted distance to the nearest neighbouring corner), so they never reach the
+        // next corner: half-window at most 0.35 of it, search radius at most 0.3.
+        let (i, j) = (id % nx, id / nx);
+        let neighbours = [
+            (i > 0).then(|| id - 1),
+            (i + 1 < nx).then(|| id + 1),
+            (j > 0).then(|| id - nx),
+            (j + 1 < ny).then(|| id + nx),
+        ];
+        let spacing = neighbours
+            .iter()
+            .flatten()
+            .filter_map(|&n| projected[n])
+            .map(|(a, c)| (a - u).hypot(c - v))
+            .fold(f64::INFINITY, f64::min);
+        let detect = DetectSettings {
+            half_window: settings
+                .detect
+                .half_window
+                .min((0.35 * spacing).floor().max(2.0) as usize),
+            max_shift: settings.detect.max_shift.min(0.3 * spacing),
+        };
         // A direction fixed per (camera, corner): the golden angle spreads them evenly.
         let angle = (camera_index * 97 + id) as f64 * 2.399_963_229_728_653;
-        let seed = (
-            u + settings.seed_offset_px * angle.cos(),
-            v + settings.seed_offset_px * angle.sin(),
-        );
-        match refine_corner(gray, seed, &settings.detect) {
+        let offset = settings.seed_offset_px.min(0.5 * detect.max_shift);
+        let seed = (u + offset * angle.cos(), v + offset * angle.sin());
+        match refine_corner(gray, seed, &detect) {
             Some((du, dv)) => out.detected.push(Detection {
                 id,
                 pixel: [du, dv],

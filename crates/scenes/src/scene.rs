@@ -372,9 +372,9 @@ impl Scene {
         Vector3::new(hx, hy, -1.0).normalize()
     }
 
-    /// Smallest surface Z anywhere (the top of the scene, nearest the water). A slope scene
-    /// is unbounded in Z: for it this is the smallest Z **over the evaluation bounds** (at
-    /// `x = x_min`).
+    /// Smallest surface Z anywhere (the top of the scene, nearest the water). A slope or board
+    /// scene is an unbounded plane: for a slope this is the smallest Z **over the evaluation
+    /// bounds** (at `x = x_min`), for a board over the board.
     pub fn min_height(&self) -> f64 {
         match self.kind {
             SceneKind::Slope | SceneKind::Board => self.corner_heights().0,
@@ -392,10 +392,14 @@ impl Scene {
     }
 
     /// Lowest and highest Z of a plane over the corners of the bounds (a plane's extremes
-    /// over a rectangle).
+    /// over a rectangle), or for a board scene over the board's outline (its area).
     fn corner_heights(&self) -> (f64, f64) {
         let b = self.bounds;
-        [(b[0], b[2]), (b[1], b[2]), (b[0], b[3]), (b[1], b[3])]
+        let corners = match &self.board {
+            Some(board) => board.outline().map(|p| (p.x, p.y)),
+            None => [(b[0], b[2]), (b[1], b[2]), (b[0], b[3]), (b[1], b[3])],
+        };
+        corners
             .iter()
             .map(|&(x, y)| self.height(x, y))
             .fold((f64::MAX, f64::MIN), |(lo, hi), z| (lo.min(z), hi.max(z)))
