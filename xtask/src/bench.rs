@@ -22,8 +22,8 @@ use aquamvs_metrics::{EvalOptions, SimulatedMatcher};
 use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions};
 use aquamvs_profiler::harness;
 use aquamvs_results::{
-    BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap, RegressionCheck,
-    RegressionThresholds, SimulatedRow, ThroughputRow,
+    BenchmarkResults, BoardReport, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap,
+    RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow,
 };
 use aquamvs_scenes::{Scene, SceneKind};
 use aquamvs_sweep::{GpuSweep, SweepSettings, View, Workload, depth_range_from_z, sweep_cpu};
@@ -33,6 +33,16 @@ use crate::{compare, machine};
 
 /// How rows and the machine are labelled when `--backend gpu` found no adapter.
 const NO_ADAPTER: &str = "cpu (no GPU adapter)";
+/// Why bench runs no PatchMatch board validation. Measured by `cargo xtask board --method
+/// patchmatch --poses 1 --references 1 --width 320 --height 240 --depths 32` (2 llvmpipe
+/// cores, machine shared with another run): 26.5 s for the one reference view's depth map.
+const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: about 26 s per reference view at 320x240 \
+     on 2 llvmpipe cores, so the bench's 8 poses x 6 views would take about 21 min, far over \
+     its 60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
+/// Why bench runs no board validation of the AquaMVS peer.
+const PEER_BOARD_SKIPPED: &str = "aquamvs peer: its sweep runs one reference view per Python \
+     process on a scene folder (tools/peer); the board's 8 poses x 6 views would be 48 such \
+     runs, not wired into the board command yet";
 /// The plan's tolerance (first: AquaMVS's `accurate_completeness_pct`), then the finer ones.
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
 /// Ground-truth mesh spacing, metres (DOMAIN.md).
@@ -245,6 +255,7 @@ fn run_benchmarks(
             }
         }
     };
+    let (board, board_skipped) = board_reports(args)?;
     let mut machine = machine::machine(gpu.as_ref());
     if no_adapter {
         machine.adapter = NO_ADAPTER.into();
@@ -257,8 +268,8 @@ fn run_benchmarks(
         }
     }
     let mut results = BenchmarkResults {
-        board: Vec::new(),
-        board_skipped: Vec::new(),
+        board,
+        board_skipped,
         generated_at: machine::utc_now(),
         command: machine::command_line(),
         machine,
@@ -296,6 +307,27 @@ fn run_benchmarks(
         print!("{}", aquamvs_report::summary::bench(&results));
     }
     Ok((results, map))
+}
+
+/// The board validation of each depth method that fits the bench's budget (files in a
+/// temporary folder, removed after), and why the others did not run.
+fn board_reports(args: &Args) -> anyhow::Result<(Vec<BoardReport>, Vec<String>)> {
+    let flags = crate::board::BENCH_FLAGS;
+    eprintln!(
+        "[board] ground-truth board validation, plane sweep ({})",
+        flags.join(" ")
+    );
+    let out = std::env::temp_dir().join(format!("aquamvs-board-{}", std::process::id()));
+    let backend = format!("{:?}", args.backend).to_lowercase();
+    let words = ["--out", out.to_str().unwrap_or("."), "--backend", &backend];
+    let report =
+        crate::board::execute(&crate::board::parse(&[&words, &flags[..]].concat())?, false);
+    let _ = std::fs::remove_dir_all(&out);
+    let mut skipped = vec![PATCHMATCH_BOARD_SKIPPED.to_owned()];
+    if args.peer.is_some() {
+        skipped.push(PEER_BOARD_SKIPPED.to_owned());
+    }
+    Ok((vec![report?], skipped))
 }
 
 fn eval_options(scene: &Scene, seed: u64) -> EvalOptions {

@@ -12,7 +12,6 @@
 //! `OUT/poses/<k>/depth/<camera>.npy` (ray depth, NaN invalid) and `OUT/poses/<k>/corners.json`
 //! (`{"exact": [[id, x, y, z], …], "detected": {"<camera>": [[id, u, v], …]}}`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -23,7 +22,6 @@ use aquamvs_io::scene_dir::{SceneDir, write_scene_dir_with};
 use aquamvs_pipeline::{DepthMethod, DepthOptions, Pipeline};
 use aquamvs_results::BoardReport;
 use aquamvs_scenes::RenderOptions;
-use serde_json::json;
 
 use crate::flags::{self, BackendFlag, MethodFlags, SweepFlags};
 
@@ -65,35 +63,36 @@ pub struct Args {
     pub backend: BackendFlag,
 }
 
+/// `cargo xtask bench`'s board run: 8 poses at 320×240, 32 depths, the first 6 ring cameras
+/// as references (about 40 s for the plane sweep on 2 llvmpipe cores; the default 640×480
+/// run with 64 depths and 12 references takes about 8 min).
+pub const BENCH_FLAGS: [&str; 10] = [
+    "--poses",
+    "8",
+    "--width",
+    "320",
+    "--height",
+    "240",
+    "--depths",
+    "32",
+    "--references",
+    "6",
+];
+
+/// `Args` from command-line words (after `board`).
+pub fn parse(words: &[&str]) -> anyhow::Result<Args> {
+    #[derive(Debug, clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: Args,
+    }
+    let words = std::iter::once("board").chain(words.iter().copied());
+    Ok(<Cmd as clap::Parser>::try_parse_from(words)?.args)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let report = execute(&args, true)?;
-    let m = &report.metrics;
-    let opt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
-    println!(
-        "board ({}, {} poses, {} cameras, {}x{}): flatness {:.3} mm, cross-camera {} mm, \
-         range {:.3} / lateral {:.3} mm (ratio {}), scale {:+.4} %, square {:.3} mm, board-size \
-         CV {}, absolute {:.3} mm; detector {:.3} px median / {:.3} px max; dropout {} ({:.2} %); \
-         {:.1} s",
-        report.method,
-        report.poses,
-        report.cameras,
-        report.width,
-        report.height,
-        m.flatness_rms_mm,
-        opt(m.cross_camera_rms_mm),
-        m.range_rms_mm,
-        m.lateral_rms_mm,
-        opt(m.range_lateral_ratio),
-        m.scale_error_pct,
-        m.square_size_mm,
-        opt(m.board_size_cv),
-        m.absolute_rms_mm,
-        report.detector.median_px,
-        report.detector.max_px,
-        report.dropouts,
-        report.dropout_pct,
-        report.timings.total_s
-    );
+    println!("{}", aquamvs_report::summary::board(&report));
     Ok(())
 }
 
@@ -249,36 +248,15 @@ fn write_outputs(
             depths: pose.truth.clone(),
         };
         write_scene_dir_with(&dir.join("scene"), &sd, &file, &mesh, true)?;
-        let mut detected = BTreeMap::new();
         for &i in references {
             let cam = &rig.cameras[i];
-            files.add(
-                format!("poses/{k}/depth/{}.npy", cam.name),
-                aquamvs_io::npy::encode_f32(
-                    cam.height as usize,
-                    cam.width as usize,
-                    &pose.depths[i],
-                ),
-            );
-            let rows: Vec<_> = pose.transfer.corners[i]
-                .detected
-                .iter()
-                .map(|d| json!([d.id, d.pixel[0], d.pixel[1]]))
-                .collect();
-            detected.insert(cam.name.clone(), rows);
+            let (h, w) = (cam.height as usize, cam.width as usize);
+            let npy = aquamvs_io::npy::encode_f32(h, w, &pose.depths[i]);
+            files.add(format!("poses/{k}/depth/{}.npy", cam.name), npy);
         }
-        let exact: Vec<_> = pose
-            .transfer
-            .exact
-            .iter()
-            .enumerate()
-            .map(|(id, p)| json!([id, p.x, p.y, p.z]))
-            .collect();
-        let corners = json!({"exact": exact, "detected": detected});
-        files.add(
-            format!("poses/{k}/corners.json"),
-            serde_json::to_string_pretty(&corners)? + "\n",
-        );
+        let corners = pose.transfer.corners_file(&rig.cameras, references);
+        let text = serde_json::to_string_pretty(&corners)? + "\n";
+        files.add(format!("poses/{k}/corners.json"), text);
     }
     Ok(files)
 }

@@ -29,8 +29,8 @@ pub use aquamvs_scenes::{Board, BoardPose};
 pub use detect::{DetectSettings, Gray, refine_corner};
 pub use metrics::{BoardMetrics, MetricsError, Observation, PoseMetrics, board_metrics};
 pub use protocol::{
-    CameraCorners, Detection, PoseTransfer, ProtocolSettings, detect_corners, transfer,
-    transfer_pose,
+    CameraCorners, CornersFile, Detection, PoseTransfer, ProtocolSettings, detect_corners,
+    transfer, transfer_pose,
 };
 pub use run::{PoseRun, RunError, RunOutput, RunSettings, protocol_poses, run_board};
 

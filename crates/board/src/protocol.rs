@@ -242,6 +242,35 @@ pub fn transfer_pose(
     }
 }
 
+/// `corners.json` of one pose: `{"exact": [[id, x, y, z], …], "detected": {"<camera>":
+/// [[id, u, v], …]}}` (metres, world frame; recorded-image pixels).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CornersFile {
+    pub exact: Vec<(usize, f64, f64, f64)>,
+    pub detected: std::collections::BTreeMap<String, Vec<(usize, f64, f64)>>,
+}
+
+impl PoseTransfer {
+    /// The corner lists of this pose: every corner, and each reference camera's detections
+    /// (named from `cameras`).
+    pub fn corners_file(&self, cameras: &[Camera<f64>], references: &[usize]) -> CornersFile {
+        CornersFile {
+            exact: (self.exact.iter().enumerate())
+                .map(|(id, p)| (id, p.x, p.y, p.z))
+                .collect(),
+            detected: references
+                .iter()
+                .map(|&i| {
+                    let rows = (self.corners[i].detected.iter())
+                        .map(|d| (d.id, d.pixel[0], d.pixel[1]))
+                        .collect();
+                    (cameras[i].name.clone(), rows)
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

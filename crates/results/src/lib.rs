@@ -63,7 +63,10 @@ pub use bench::{
     Accuracy, BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, PLAN_TOLERANCE_MM,
     RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow, ToleranceScore,
 };
-pub use board::{BoardMetrics, BoardReport, BoardTimings, DetectorError, PoseMetrics};
+pub use board::{
+    AQUAMVS_REAL_RIG, BoardMetrics, BoardReport, BoardTimings, DetectorError, ExternalBoardFigures,
+    PoseMetrics,
+};
 pub use common::{Machine, OrderedMap, Workload, is_utc_timestamp, utc_timestamp};
 pub use methods::DepthMethodRow;
 pub use peer::{PeerRow, PeerSide};
