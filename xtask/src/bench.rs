@@ -37,11 +37,11 @@ const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 /// patchmatch --poses 1 --references 1 --width 320 --height 240 --depths 32` (2 llvmpipe
 /// cores, machine shared with another run): 26.5 s for the one reference view's depth map.
 const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: about 26 s per reference view at 320x240 \
-     on 2 llvmpipe cores, so the bench's 8 poses x 6 views would take about 21 min, far over \
+     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take about 14 min, far over \
      its 60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
 /// Why bench runs no board validation of the AquaMVS peer.
 const PEER_BOARD_SKIPPED: &str = "aquamvs peer: its sweep runs one reference view per Python \
-     process on a scene folder (tools/peer); the board's 8 poses x 6 views would be 48 such \
+     process on a scene folder (tools/peer); the board's 8 poses x 4 views would be 32 such \
      runs, not wired into the board command yet";
 /// The plan's tolerance (first: AquaMVS's `accurate_completeness_pct`), then the finer ones.
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
