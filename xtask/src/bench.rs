@@ -119,6 +119,9 @@ pub struct Args {
     /// python3).
     #[arg(long, requires = "peer")]
     python: Option<PathBuf>,
+    /// Board poses of the ground-truth board validation (0: not run).
+    #[arg(long, default_value_t = 8)]
+    board_poses: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -255,7 +258,7 @@ fn run_benchmarks(
             }
         }
     };
-    let (board, board_skipped) = board_reports(args)?;
+    let (board, board_skipped) = board_reports(args, gpu.is_some())?;
     let mut machine = machine::machine(gpu.as_ref());
     if no_adapter {
         machine.adapter = NO_ADAPTER.into();
@@ -311,22 +314,31 @@ fn run_benchmarks(
 
 /// The board validation of each depth method that fits the bench's budget (files in a
 /// temporary folder, removed after), and why the others did not run.
-fn board_reports(args: &Args) -> anyhow::Result<(Vec<BoardReport>, Vec<String>)> {
-    let flags = crate::board::BENCH_FLAGS;
-    eprintln!(
-        "[board] ground-truth board validation, plane sweep ({})",
-        flags.join(" ")
-    );
-    let out = std::env::temp_dir().join(format!("aquamvs-board-{}", std::process::id()));
-    let backend = format!("{:?}", args.backend).to_lowercase();
-    let words = ["--out", out.to_str().unwrap_or("."), "--backend", &backend];
-    let report =
-        crate::board::execute(&crate::board::parse(&[&words, &flags[..]].concat())?, false);
-    let _ = std::fs::remove_dir_all(&out);
+fn board_reports(args: &Args, gpu: bool) -> anyhow::Result<(Vec<BoardReport>, Vec<String>)> {
     let mut skipped = vec![PATCHMATCH_BOARD_SKIPPED.to_owned()];
     if args.peer.is_some() {
         skipped.push(PEER_BOARD_SKIPPED.to_owned());
     }
+    if args.board_poses == 0 {
+        skipped.insert(0, "sweep: not asked for (--board-poses 0)".to_owned());
+        return Ok((Vec::new(), skipped));
+    }
+    let out = std::env::temp_dir().join(format!("aquamvs-board-{}", std::process::id()));
+    let size = [(args.width / 2).max(160), (args.height / 2).max(120)].map(|v| v.to_string());
+    let poses = args.board_poses.to_string();
+    let words = [
+        &["--out", out.to_str().unwrap_or("."), "--poses", &poses][..],
+        &["--width", &size[0], "--height", &size[1]],
+        &["--backend", if gpu { "gpu" } else { "cpu" }],
+        &crate::board::BENCH_FLAGS,
+    ]
+    .concat();
+    eprintln!(
+        "[board] ground-truth board validation, plane sweep ({})",
+        words[2..].join(" ")
+    );
+    let report = crate::board::execute(&crate::board::parse(&words)?, false);
+    let _ = std::fs::remove_dir_all(&out);
     Ok((vec![report?], skipped))
 }
 

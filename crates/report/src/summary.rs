@@ -42,6 +42,9 @@ pub fn bench(r: &BenchmarkResults) -> String {
             t.median_ms
         );
     }
+    for b in &r.board {
+        out += &format!("  {}\n", board(b));
+    }
     out
 }
 
