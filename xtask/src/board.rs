@@ -266,8 +266,7 @@ mod tests {
             ]
             .concat();
             let a = parse(&words).unwrap();
-            assert_eq!((a.backend, a.poses, a.references), (b, 8, Some(4)));
-            assert_eq!((a.width, a.height, a.sweep.depths), (320, 240, 32));
+            assert_eq!((a.backend, a.references, a.sweep.depths), (b, Some(4), 32));
         }
         assert!(parse(&["--out", "x", "--method", "bogus"]).is_err());
     }
