@@ -187,7 +187,7 @@ pub fn execute(args: &Args, verbose: bool) -> anyhow::Result<BoardReport> {
             "plane sweep: {} depths, window {}, {} sources",
             sweep.depths, sweep.window, args.sources
         ),
-        DepthMethod::PatchMatch(s) => format!("PatchMatch {s:?}, {} sources", args.sources),
+        DepthMethod::PatchMatch(s) => format!("PatchMatch: {s}; {} sources", args.sources),
     };
     let rig_words = match &args.rig {
         Some(p) => format!("rig {}", p.display()),
