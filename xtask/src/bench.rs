@@ -34,11 +34,12 @@ use crate::{compare, machine};
 /// How rows and the machine are labelled when `--backend gpu` found no adapter.
 const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 /// Why bench runs no PatchMatch board validation. Measured by `cargo xtask board --method
-/// patchmatch --poses 1 --references 1 --width 320 --height 240 --depths 32` (2 llvmpipe
-/// cores, machine shared with another run): 26.5 s for the one reference view's depth map.
-const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: about 26 s per reference view at 320x240 \
-     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take about 14 min, far over \
-     its 60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
+/// patchmatch --width 320 --height 240 --depths 32` on 2 llvmpipe cores shared with other
+/// jobs: 26.5 s for one pose's one reference view (`--poses 1 --references 1`), 29.9 s and
+/// 39.8 s for two poses' two views each (`--poses 2 --references 2`).
+const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: 15-27 s per reference view at 320x240 \
+     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take 8-14 min, far over its \
+     60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
 /// Why bench runs no board validation of the AquaMVS peer.
 const PEER_BOARD_SKIPPED: &str = "aquamvs peer: its sweep runs one reference view per Python \
      process on a scene folder (tools/peer); the board's 8 poses x 4 views would be 32 such \
