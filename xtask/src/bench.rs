@@ -22,8 +22,8 @@ use aquamvs_metrics::{EvalOptions, SimulatedMatcher};
 use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions};
 use aquamvs_profiler::harness;
 use aquamvs_results::{
-    BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap, RegressionCheck,
-    RegressionThresholds, SimulatedRow, ThroughputRow,
+    BenchmarkResults, BoardReport, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap,
+    RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow,
 };
 use aquamvs_scenes::{Scene, SceneKind};
 use aquamvs_sweep::{GpuSweep, SweepSettings, View, Workload, depth_range_from_z, sweep_cpu};
@@ -33,6 +33,17 @@ use crate::{compare, machine};
 
 /// How rows and the machine are labelled when `--backend gpu` found no adapter.
 const NO_ADAPTER: &str = "cpu (no GPU adapter)";
+/// Why bench runs no PatchMatch board validation. Measured by `cargo xtask board --method
+/// patchmatch --width 320 --height 240 --depths 32` on 2 llvmpipe cores shared with other
+/// jobs: 26.5 s for one pose's one reference view (`--poses 1 --references 1`), 29.9 s and
+/// 39.8 s for two poses' two views each (`--poses 2 --references 2`).
+const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: 15-27 s per reference view at 320x240 \
+     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take 8-14 min, far over its \
+     60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
+/// Why bench runs no board validation of the AquaMVS peer.
+const PEER_BOARD_SKIPPED: &str = "aquamvs peer: its sweep runs one reference view per Python \
+     process on a scene folder (tools/peer); the board's 8 poses x 4 views would be 32 such \
+     runs, not wired into the board command yet";
 /// The plan's tolerance (first: AquaMVS's `accurate_completeness_pct`), then the finer ones.
 const TOLERANCES_MM: [f64; 3] = [5.0, 2.0, 1.0];
 /// Ground-truth mesh spacing, metres (DOMAIN.md).
@@ -109,6 +120,9 @@ pub struct Args {
     /// python3).
     #[arg(long, requires = "peer")]
     python: Option<PathBuf>,
+    /// Board poses of the ground-truth board validation (0: not run).
+    #[arg(long, default_value_t = 8)]
+    board_poses: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -245,6 +259,7 @@ fn run_benchmarks(
             }
         }
     };
+    let (board, board_skipped) = board_reports(args, gpu.is_some())?;
     let mut machine = machine::machine(gpu.as_ref());
     if no_adapter {
         machine.adapter = NO_ADAPTER.into();
@@ -257,6 +272,8 @@ fn run_benchmarks(
         }
     }
     let mut results = BenchmarkResults {
+        board,
+        board_skipped,
         generated_at: machine::utc_now(),
         command: machine::command_line(),
         machine,
@@ -294,6 +311,36 @@ fn run_benchmarks(
         print!("{}", aquamvs_report::summary::bench(&results));
     }
     Ok((results, map))
+}
+
+/// The board validation of each depth method that fits the bench's budget (files in a
+/// temporary folder, removed after), and why the others did not run.
+fn board_reports(args: &Args, gpu: bool) -> anyhow::Result<(Vec<BoardReport>, Vec<String>)> {
+    let mut skipped = vec![PATCHMATCH_BOARD_SKIPPED.to_owned()];
+    if args.peer.is_some() {
+        skipped.push(PEER_BOARD_SKIPPED.to_owned());
+    }
+    if args.board_poses == 0 {
+        skipped.insert(0, "sweep: not asked for (--board-poses 0)".to_owned());
+        return Ok((Vec::new(), skipped));
+    }
+    let out = std::env::temp_dir().join(format!("aquamvs-board-{}", std::process::id()));
+    let size = [(args.width / 2).max(160), (args.height / 2).max(120)].map(|v| v.to_string());
+    let poses = args.board_poses.to_string();
+    let words = [
+        &["--out", out.to_str().unwrap_or("."), "--poses", &poses][..],
+        &["--width", &size[0], "--height", &size[1]],
+        &["--backend", if gpu { "gpu" } else { "cpu" }],
+        &crate::board::BENCH_FLAGS,
+    ]
+    .concat();
+    eprintln!(
+        "[board] ground-truth board validation, plane sweep ({})",
+        words[2..].join(" ")
+    );
+    let report = crate::board::execute(&crate::board::parse(&words)?, false);
+    let _ = std::fs::remove_dir_all(&out);
+    Ok((vec![report?], skipped))
 }
 
 fn eval_options(scene: &Scene, seed: u64) -> EvalOptions {

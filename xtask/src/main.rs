@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod board;
 mod compare;
 mod evaluate;
 mod export;
@@ -43,6 +44,8 @@ enum Command {
     ExportAquamvs(export::Args),
     /// Profile the five pipeline stages and the depth batching.
     Profile(profile::Args),
+    /// The AquaMVS ground-truth board validation (8 board poses, the paper's metrics).
+    Board(board::Args),
     /// Benchmark accuracy and speed on the built-in synthetic scenes.
     Bench(bench::Args),
     /// Write `.benchmarks/*.json` results into the docs and the verification file.
@@ -89,6 +92,7 @@ fn main() {
         Command::Reconstruct(args) => reconstruct::run(args),
         Command::ExportAquamvs(args) => export::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Board(args) => board::run(args),
         Command::Bench(args) => bench::run(args),
         Command::UpdateDocs(args) => update_docs::run(args),
     };

@@ -135,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         SceneKind::Flat => Scene::flat(),
         SceneKind::Undulating => Scene::undulating(),
         SceneKind::Slope => Scene::slope(),
+        SceneKind::Board => bail!("board scenes are rendered by `cargo xtask board`"),
     };
     let z = args.z.unwrap_or(match args.rig {
         Some(_) => rig.interface.water_z + aquamvs_camera::WORKING_DEPTH,

@@ -450,6 +450,7 @@ mod tests {
             ("\nPer-stage timing\n~~~", "stage-timing"),
             ("\nTop 3 bottlenecks\n~~~", "bottlenecks"),
             ("\nDepth batching\n~~~", "depth-batching"),
+            ("\nGround-truth board validation\n~~~", "board-validation"),
         ] {
             let at = rst
                 .find(heading)

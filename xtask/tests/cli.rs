@@ -767,6 +767,8 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
             "8",
             "--runs",
             "1",
+            "--board-poses",
+            "2",
             "--out-dir",
             &out,
         ])
@@ -801,6 +803,15 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
             .iter()
             .all(|t| t.backend == "cpu (no GPU adapter)")
     );
+    // The board validation ran for the plane sweep on the CPU; PatchMatch's absence is said.
+    assert_eq!(r.board.len(), 1);
+    assert_eq!((r.board[0].method.as_str(), r.board[0].poses), ("sweep", 2));
+    assert!(
+        r.board[0].settings.contains("backend cpu"),
+        "{}",
+        r.board[0].settings
+    );
+    assert!(r.board_skipped.iter().any(|s| s.starts_with("patchmatch")));
     // The summary fits a screen.
     assert!(String::from_utf8_lossy(&o.stdout).lines().count() <= 30);
 }

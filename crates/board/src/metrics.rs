@@ -19,8 +19,8 @@
 
 use std::collections::BTreeMap;
 
+pub use aquamvs_results::{BoardMetrics, PoseMetrics};
 use nalgebra::{Matrix3, Point3, Vector3};
-use serde::{Deserialize, Serialize};
 
 use crate::Board;
 
@@ -56,42 +56,6 @@ pub enum MetricsError {
     },
     #[error("pose {pose}: the transferred corners are degenerate (collinear or coincident)")]
     Degenerate { pose: usize },
-}
-
-/// One pose's figures (millimetres, percent).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PoseMetrics {
-    pub pose: usize,
-    pub transferred: usize,
-    pub flatness_rms_mm: f64,
-    /// `None` when no corner was transferred by two cameras.
-    pub cross_camera_rms_mm: Option<f64>,
-    pub range_rms_mm: f64,
-    pub lateral_rms_mm: f64,
-    pub scale: f64,
-    pub scale_error_pct: f64,
-    pub square_size_mm: f64,
-    pub absolute_rms_mm: f64,
-    pub absolute_range_rms_mm: f64,
-    pub absolute_lateral_rms_mm: f64,
-}
-
-/// Pooled figures over every pose, and each pose's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BoardMetrics {
-    pub flatness_rms_mm: f64,
-    pub cross_camera_rms_mm: Option<f64>,
-    pub range_rms_mm: f64,
-    pub lateral_rms_mm: f64,
-    pub range_lateral_ratio: f64,
-    pub scale_error_pct: f64,
-    pub square_size_mm: f64,
-    /// `None` with fewer than two poses.
-    pub board_size_cv: Option<f64>,
-    pub absolute_rms_mm: f64,
-    pub absolute_range_rms_mm: f64,
-    pub absolute_lateral_rms_mm: f64,
-    pub per_pose: Vec<PoseMetrics>,
 }
 
 /// Accumulates squares for an RMS.
@@ -179,11 +143,7 @@ pub fn board_metrics(
         cross_camera_rms_mm: cross.mm(),
         range_rms_mm: range_mm,
         lateral_rms_mm: lateral_mm,
-        range_lateral_ratio: if lateral_mm > 0.0 {
-            range_mm / lateral_mm
-        } else {
-            f64::INFINITY
-        },
+        range_lateral_ratio: (lateral_mm > 0.0).then(|| range_mm / lateral_mm),
         scale_error_pct: (mean_scale - 1.0) * 100.0,
         square_size_mm: board.square * mean_scale * 1e3,
         board_size_cv,

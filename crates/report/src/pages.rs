@@ -35,7 +35,7 @@ pub struct Links<'a> {
 pub const REGRESSION_REGION: &str = "regression-check";
 
 /// The generated regions of the benchmarks page (`docs/benchmarks.rst`), in page order.
-pub const BENCHMARKS_REGIONS: [&str; 12] = [
+pub const BENCHMARKS_REGIONS: [&str; 13] = [
     "provenance",
     "hardware",
     "baseline-performance",
@@ -47,6 +47,7 @@ pub const BENCHMARKS_REGIONS: [&str; 12] = [
     "sweep-throughput",
     "peer-aquamvs",
     "depth-methods",
+    "board-validation",
     REGRESSION_REGION,
 ];
 
@@ -328,6 +329,8 @@ pub fn benchmarks_regions(
         None => "This run did not compare depth methods.".to_owned(),
     };
 
+    let board = board_region(bench);
+
     let regression = match &bench.regression_check {
         Some(r) => join(&[
             tables::regression(bench).to_rst(),
@@ -351,8 +354,64 @@ pub fn benchmarks_regions(
         ("sweep-throughput", throughput),
         ("peer-aquamvs", peer),
         ("depth-methods", depth_methods),
+        ("board-validation", board),
         (REGRESSION_REGION, regression),
     ]
+}
+
+/// The `board-validation` region: the table of [`tables::board`] with what was run and where
+/// the external figures come from, or a line saying the validation was not run.
+pub fn board_region(bench: &BenchmarkResults) -> String {
+    let lit = |s: &str| format!("``{s}``");
+    let ext = &aquamvs_results::AQUAMVS_REAL_RIG;
+    let skipped: Vec<String> = bench
+        .board_skipped
+        .iter()
+        .map(|why| format!("Not run: {why}."))
+        .collect();
+    if bench.board.is_empty() {
+        let mut parts = vec![format!(
+            "The board validation was not run in this results file (run {}).",
+            lit("cargo xtask bench")
+        )];
+        parts.extend(skipped);
+        return join(&parts);
+    }
+    let runs: Vec<String> = bench
+        .board
+        .iter()
+        .map(|r| {
+            format!(
+                "**{}** — {}; detector: {}; {} corners detected, {} not found, {} without depth.",
+                r.method,
+                r.settings,
+                r.detector.method,
+                r.detector.detected,
+                r.detector.missed,
+                r.dropouts
+            )
+        })
+        .collect();
+    let mut parts = vec![
+        tables::board(&bench.board).to_rst(),
+        format!(
+            "Measured by {} in the run of {} ({} per method): the board at each pose is \
+             rendered through the reference rig with exact ground truth; each reference camera's \
+             depth map comes from the method, as {} makes it; the corners found in its image are \
+             cast through the water surface and placed at that depth map's bilinear ray depth. \
+             The **external** column is the AquaMVS authors' real-rig validation: {}; source: {}. \
+             A real board gives no absolute error, and its detector error is unknown.",
+            lit("cargo xtask bench"),
+            bench.generated_at,
+            lit("cargo xtask board"),
+            lit("cargo xtask sweep"),
+            ext.label,
+            ext.source
+        ),
+    ];
+    parts.extend(runs);
+    parts.extend(skipped);
+    join(&parts)
 }
 
 /// The benchmarks page `text` with every generated region rewritten

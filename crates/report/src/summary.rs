@@ -42,7 +42,43 @@ pub fn bench(r: &BenchmarkResults) -> String {
             t.median_ms
         );
     }
+    for b in &r.board {
+        out += &format!("  {}\n", board(b));
+    }
     out
+}
+
+/// One board validation in one line: every metric, the detector's error, the dropouts, the
+/// time.
+pub fn board(r: &aquamvs_results::BoardReport) -> String {
+    let m = &r.metrics;
+    let opt = |v: Option<f64>, d: usize| v.map_or("n/a".to_owned(), |v| format!("{v:.d$}"));
+    format!(
+        "board ({}, {} poses, {} cameras, {}x{}): flatness {:.3} mm, cross-camera {} mm, \
+         range {:.3} / lateral {:.3} mm (ratio {}), scale {:+.4} %, square {:.3} mm, board-size \
+         CV {}, absolute {:.3} mm; detector {:.3} px median / {:.3} px max; dropout {} of {} \
+         ({:.2} %); {:.1} s",
+        r.method,
+        r.poses,
+        r.cameras,
+        r.width,
+        r.height,
+        m.flatness_rms_mm,
+        opt(m.cross_camera_rms_mm, 3),
+        m.range_rms_mm,
+        m.lateral_rms_mm,
+        opt(m.range_lateral_ratio, 2),
+        m.scale_error_pct,
+        m.square_size_mm,
+        opt(m.board_size_cv, 5),
+        m.absolute_rms_mm,
+        r.detector.median_px,
+        r.detector.max_px,
+        r.dropouts,
+        r.detector.detected,
+        r.dropout_pct,
+        r.timings.total_s
+    )
 }
 
 #[cfg(test)]

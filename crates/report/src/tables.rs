@@ -467,3 +467,81 @@ pub fn regressions(checks: &[QuantityCheck], all: bool) -> Table {
     }
     table
 }
+
+/// The ground-truth board validation: the external real-rig figures
+/// ([`aquamvs_results::AQUAMVS_REAL_RIG`]) beside each depth method's run on exact ground
+/// truth, one column each, one metric per row.
+pub fn board(reports: &[aquamvs_results::BoardReport]) -> Table {
+    let ext = &aquamvs_results::AQUAMVS_REAL_RIG;
+    let mut header = vec![
+        "Metric".to_owned(),
+        "AquaMVS, real rig (external)".to_owned(),
+    ];
+    header.extend(
+        reports
+            .iter()
+            .map(|r| format!("{} (synthetic, exact truth)", r.method)),
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "Ground-truth board validation (12×9 board, 60 mm squares; the paper's metrics)",
+        &header,
+    );
+    let row = |name: &str, ext: String, ours: &dyn Fn(&aquamvs_results::BoardReport) -> String| {
+        let mut cells = vec![name.to_owned(), ext];
+        cells.extend(reports.iter().map(ours));
+        cells
+    };
+    let none = || "—".to_owned();
+    let rows = [
+        row("Flatness RMS (mm)", fixed(ext.flatness_rms_mm, 2), &|r| {
+            fixed(r.metrics.flatness_rms_mm, 3)
+        }),
+        row(
+            "Cross-camera RMS (mm)",
+            fixed(ext.cross_camera_rms_mm, 2),
+            &|r| opt_fixed(r.metrics.cross_camera_rms_mm, 3),
+        ),
+        row("Range RMS (mm)", fixed(ext.range_rms_mm, 2), &|r| {
+            fixed(r.metrics.range_rms_mm, 3)
+        }),
+        row("Lateral RMS (mm)", fixed(ext.lateral_rms_mm, 2), &|r| {
+            fixed(r.metrics.lateral_rms_mm, 3)
+        }),
+        row("Range / lateral", fixed(ext.range_lateral_ratio, 2), &|r| {
+            opt_fixed(r.metrics.range_lateral_ratio, 2)
+        }),
+        row(
+            "Scale error (%)",
+            format!("{:+.3}", ext.scale_error_pct),
+            &|r| format!("{:+.4}", r.metrics.scale_error_pct),
+        ),
+        row("Square size (mm)", fixed(ext.square_size_mm, 3), &|r| {
+            fixed(r.metrics.square_size_mm, 3)
+        }),
+        row("Board-size CV", fixed(ext.board_size_cv, 4), &|r| {
+            opt_fixed(r.metrics.board_size_cv, 4)
+        }),
+        row("Absolute RMS (mm)", none(), &|r| {
+            fixed(r.metrics.absolute_rms_mm, 3)
+        }),
+        row("Dropout (%)", fixed(ext.dropout_pct, 1), &|r| {
+            fixed(r.dropout_pct, 2)
+        }),
+        row("Detector error, median / max (px)", none(), &|r| {
+            format!(
+                "{} / {}",
+                fixed(r.detector.median_px, 3),
+                fixed(r.detector.max_px, 3)
+            )
+        }),
+        row("Poses × reference cameras", "8 × —".to_owned(), &|r| {
+            format!("{} × {}", r.poses, r.cameras)
+        }),
+        row("Time (s)", none(), &|r| fixed(r.timings.total_s, 1)),
+    ];
+    for r in rows {
+        t.push(r);
+    }
+    t
+}

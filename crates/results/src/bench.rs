@@ -231,6 +231,14 @@ pub struct BenchmarkResults {
     /// PatchMatch's settings in those rows and in the PatchMatch reconstructions, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patchmatch_settings: Option<String>,
+    /// The ground-truth board validation (issue 15), one report per depth method; absent in
+    /// results written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub board: Vec<crate::BoardReport>,
+    /// Why a depth method's board validation did not run (e.g. PatchMatch over the time
+    /// budget), when it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub board_skipped: Vec<String>,
 }
 
 /// A depth-error image: `height` rows of `width` values, row-major; `null` marks pixels with no
@@ -288,6 +296,9 @@ impl BenchmarkResults {
         }
         for (i, r) in self.peer.iter().enumerate() {
             r.check(&f, &format!("peer[{i}]"))?;
+        }
+        for (i, r) in self.board.iter().enumerate() {
+            r.check(&f, &format!("board[{i}]"))?;
         }
         for (i, r) in self.depth_methods.iter().enumerate() {
             let at = format!("depth_methods[{i}]");

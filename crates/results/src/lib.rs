@@ -8,7 +8,8 @@
 //! - [`BenchmarkResults`] (`.benchmarks/benchmark_results.json`, written by
 //!   `cargo xtask bench`): [`SimulatedRow`]s, [`MeasuredRow`]s with their [`Accuracy`],
 //!   [`ThroughputRow`]s, the declared [`RegressionCheck`], the depth-error map ([`ErrorMapRef`],
-//!   [`ErrorMap`]);
+//!   [`ErrorMap`]), the ground-truth board validation per depth method ([`BoardReport`], also
+//!   `board.json` of `cargo xtask board`, with [`BoardMetrics`] and [`PoseMetrics`]);
 //! - what is judged from them: [`Verification`] and [`TruthVerdict`] (the phase's verdicts),
 //!   [`QuantityCheck`] (one quantity of a `bench --compare` regression check).
 //!
@@ -49,6 +50,7 @@
 //! ```
 
 mod bench;
+mod board;
 mod check;
 mod common;
 mod json;
@@ -60,6 +62,10 @@ mod verification;
 pub use bench::{
     Accuracy, BenchmarkResults, ErrorMap, ErrorMapRef, MeasuredRow, Method, PLAN_TOLERANCE_MM,
     RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow, ToleranceScore,
+};
+pub use board::{
+    AQUAMVS_REAL_RIG, BoardMetrics, BoardReport, BoardTimings, DetectorError, ExternalBoardFigures,
+    PoseMetrics,
 };
 pub use common::{Machine, OrderedMap, Workload, is_utc_timestamp, utc_timestamp};
 pub use methods::DepthMethodRow;

@@ -3,7 +3,8 @@
 //!
 //! Main types: [`Scene`] (an analytic height field `z = h(x, y)`: [`Scene::flat`],
 //! [`Scene::undulating`] or [`Scene::slope`], a plane at 20° to the water surface that tests
-//! slanted support), [`MeshData`] (its triangle mesh over the evaluation bounds),
+//! slanted support, or [`Scene::board`], a checkerboard [`Board`] on a tilted plane at a
+//! [`BoardPose`], for the AquaMVS ground-truth board protocol), [`MeshData`] (its triangle mesh over the evaluation bounds),
 //! [`RenderOptions`] and [`render`] (greyscale images of the procedural world [`texture`] seen
 //! through a refractive camera), [`SceneFile`] (the serde form written to `scene.json`).
 //!
@@ -48,17 +49,21 @@
 //! assert!((d - 0.2).abs() < 0.011);
 //! ```
 
+mod board;
 mod estimate;
 mod mesh;
 pub mod placement;
 mod render;
 mod scene;
+mod scene_file;
 mod texture;
 
+pub use board::{BOARD_DARK, BOARD_LIGHT, Board, BoardPlacement, BoardPose};
 pub use estimate::{check_render_memory, render_memory_bytes};
 pub use mesh::{MESH_DEVIATION_WARNING, MeshData};
 pub use render::{MAX_SUBSAMPLE_SPACING, RenderOptions, render, render_exact, render_with_depth};
-pub use scene::{Scene, SceneFile, SceneKind};
+pub use scene::{Scene, SceneKind};
+pub use scene_file::SceneFile;
 pub use texture::{TEXTURE_DESCRIPTION, texture};
 
 /// Errors from building scenes and meshes.

@@ -70,7 +70,7 @@ impl Scene {
 
     fn max_spacing_in(&self, bounds: [f64; 4]) -> f64 {
         match self.kind {
-            SceneKind::Flat | SceneKind::Slope => {
+            SceneKind::Flat | SceneKind::Slope | SceneKind::Board => {
                 (bounds[1] - bounds[0]).max(bounds[3] - bounds[2])
             }
             SceneKind::Undulating => 0.5 * self.wavelength,
@@ -82,7 +82,7 @@ impl Scene {
     /// (0 for a flat or slope scene: planes are meshed exactly).
     pub fn mesh_deviation(&self, spacing: f64) -> f64 {
         match self.kind {
-            SceneKind::Flat | SceneKind::Slope => 0.0,
+            SceneKind::Flat | SceneKind::Slope | SceneKind::Board => 0.0,
             SceneKind::Undulating => [1.0, Y_WAVELENGTH_RATIO]
                 .iter()
                 .map(|r| {
@@ -142,7 +142,9 @@ impl Scene {
                 max,
                 kind: self.kind,
                 why: match self.kind {
-                    SceneKind::Flat | SceneKind::Slope => "the larger side of the bounds",
+                    SceneKind::Flat | SceneKind::Slope | SceneKind::Board => {
+                        "the larger side of the bounds"
+                    }
                     SceneKind::Undulating => "half the wavelength",
                 },
             });

@@ -6,7 +6,7 @@ use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
-use crate::{Scene, texture};
+use crate::Scene;
 
 /// How to render an image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,7 +40,7 @@ impl Default for RenderOptions {
 ///
 /// A sub-sample at recorded-image position `(u, v)` (pixel centres at integer coordinates,
 /// the pixel covering `±0.5`) is undistorted, cast through the water surface, intersected
-/// exactly with the surface and shaded with [`texture`] at the hit's `(x, y)`; rays that miss
+/// exactly with the surface and shaded with [`Scene::albedo`] at the hit's `(x, y)`; rays that miss
 /// count as black. Each pixel averages `n×n` sub-samples on a regular grid over its area,
 /// **adaptively**: `n` is the smallest number that spaces the sub-samples at most 0.5 mm
 /// apart on the surface (a quarter of the finest texture cell), capped at
@@ -103,7 +103,7 @@ pub fn render_with_depth(
                     .flat_map(|&dv| offsets.iter().map(move |&du| (du, dv)));
                 let acc: f64 = if n == 1 {
                     if c[0].is_finite() {
-                        texture(c[0], c[1])
+                        scene.albedo(c[0], c[1])
                     } else {
                         0.0
                     }
@@ -113,7 +113,7 @@ pub fn render_with_depth(
                         Some(q) => sub
                             .map(|(du, dv)| {
                                 let p = q.at(du, dv);
-                                texture(p.x, p.y)
+                                scene.albedo(p.x, p.y)
                             })
                             .sum(),
                         None => sub
@@ -264,7 +264,7 @@ fn surface_point(scene: &Scene, cam: &Camera<f64>, u: f64, v: f64) -> Option<[f6
 
 /// Grey value of one recorded-image sample; 0 where the ray misses.
 fn shade(scene: &Scene, cam: &Camera<f64>, u: f64, v: f64) -> f64 {
-    surface_point(scene, cam, u, v).map_or(0.0, |p| texture(p[0], p[1]))
+    surface_point(scene, cam, u, v).map_or(0.0, |p| scene.albedo(p[0], p[1]))
 }
 
 /// Largest distance (metres) of an interpolated pixel-corner point from its ray and from the

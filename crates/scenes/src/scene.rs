@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::SceneError;
+use crate::board::{BOARD_DARK, BOARD_LIGHT, Board, BoardPlacement, BoardPose};
 use crate::placement::{WorkingArea, views_of};
 
 /// The reference patch depth, metres (water_z 0.978 + 0.2).
@@ -36,6 +37,9 @@ pub enum SceneKind {
     /// The plane `z = base_z + tan(θ)·x`, tilted by `θ` about the y axis (it deepens toward
     /// +X).
     Slope,
+    /// A checkerboard ([`Board`]) on the plane through its pose's centre ([`BoardPose`]);
+    /// the plane goes on beyond the board with the world texture.
+    Board,
 }
 
 impl SceneKind {
@@ -45,6 +49,7 @@ impl SceneKind {
             Self::Flat => "flat",
             Self::Undulating => "undulating",
             Self::Slope => "slope",
+            Self::Board => "board",
         }
     }
 }
@@ -62,8 +67,9 @@ impl std::str::FromStr for SceneKind {
             "flat" => Ok(Self::Flat),
             "undulating" => Ok(Self::Undulating),
             "slope" => Ok(Self::Slope),
+            "board" => Ok(Self::Board),
             _ => Err(SceneError::File(format!(
-                "unknown scene kind {s:?} (expected \"flat\", \"undulating\" or \"slope\")"
+                "unknown scene kind {s:?} (expected \"flat\", \"undulating\", \"slope\" or \"board\")"
             ))),
         }
     }
@@ -94,6 +100,8 @@ pub struct Scene {
     /// Origin `(cx, cy)` of the surface formula, metres: the formula reads `x − cx`,
     /// `y − cy` ([`Scene::with_center`]; `[0, 0]` for the reference scenes).
     pub center: [f64; 2],
+    /// The board and its pose (board scenes only; `None` for the other kinds).
+    pub board: Option<BoardPlacement>,
 }
 
 impl Scene {
@@ -107,6 +115,7 @@ impl Scene {
             slope_deg: 0.0,
             bounds: PATCH_BOUNDS,
             center: [0.0, 0.0],
+            board: None,
         }
     }
 
@@ -121,6 +130,7 @@ impl Scene {
             slope_deg: 0.0,
             bounds: PATCH_BOUNDS,
             center: [0.0, 0.0],
+            board: None,
         }
     }
 
@@ -135,6 +145,7 @@ impl Scene {
             slope_deg: SLOPE_DEG,
             bounds: PATCH_BOUNDS,
             center: [0.0, 0.0],
+            board: None,
         }
     }
 
@@ -157,6 +168,7 @@ impl Scene {
             slope_deg: 0.0,
             bounds,
             center: [0.0, 0.0],
+            board: None,
         };
         scene.validate()?;
         Ok(scene)
@@ -173,6 +185,7 @@ impl Scene {
             slope_deg,
             bounds,
             center: [0.0, 0.0],
+            board: None,
         };
         scene.validate()?;
         Ok(scene)
@@ -200,6 +213,24 @@ impl Scene {
             return Err(SceneError::Bounds(b));
         }
         let bad = |name, value, why| Err(SceneError::Parameter { name, value, why });
+        match (self.kind, &self.board) {
+            (SceneKind::Board, None) => {
+                return Err(SceneError::File(
+                    "a board scene needs its board and pose".into(),
+                ));
+            }
+            (SceneKind::Board, Some(b)) => {
+                b.board.validate()?;
+                b.pose.validate()?;
+            }
+            (_, Some(_)) => {
+                return Err(SceneError::File(format!(
+                    "a {} scene has no board",
+                    self.kind
+                )));
+            }
+            (_, None) => {}
+        }
         match self.kind {
             SceneKind::Slope if !(s > 0.0 && s < MAX_SLOPE_DEG) => bad(
                 "slope_deg",
@@ -207,6 +238,11 @@ impl Scene {
                 "a slope scene's angle must be in (0, 80) degrees",
             ),
             SceneKind::Slope if a != 0.0 => bad("amplitude", a, "a slope scene has amplitude 0"),
+            SceneKind::Board if a != 0.0 || s != 0.0 => bad(
+                "amplitude",
+                a,
+                "a board scene has amplitude 0 and no slope angle (its pose tilts it)",
+            ),
             SceneKind::Flat | SceneKind::Undulating if s != 0.0 => {
                 bad("slope_deg", s, "only a slope scene has a non-zero angle")
             }
@@ -226,10 +262,62 @@ impl Scene {
         Ok(Self { center, ..self })
     }
 
+    /// A board scene: `board` on the plane of `pose`. The bounds (evaluation crop and mesh
+    /// extent) are the axis-aligned box around the board's outline, and
+    /// [`Scene::in_bounds`] further keeps only points on the board: **the board's area is
+    /// the evaluation area**. `base_z` and `center` are the pose's centre.
+    pub fn board(board: Board, pose: BoardPose) -> Result<Self, SceneError> {
+        board.validate()?;
+        pose.validate()?;
+        let placement = BoardPlacement { board, pose };
+        let outline = placement.outline();
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for p in &outline {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        let scene = Self {
+            kind: SceneKind::Board,
+            base_z: pose.center[2],
+            amplitude: 0.0,
+            wavelength: 0.0,
+            slope_deg: 0.0,
+            bounds: [lo[0], hi[0], lo[1], hi[1]],
+            center: [pose.center[0], pose.center[1]],
+            board: Some(placement),
+        };
+        scene.validate()?;
+        Ok(scene)
+    }
+
+    /// The plane's gradient `(∂h/∂x, ∂h/∂y)` of a slope or board scene; zero otherwise.
+    fn plane_gradient(&self) -> (f64, f64) {
+        match (self.kind, &self.board) {
+            (SceneKind::Slope, _) => (self.tan_slope(), 0.0),
+            (SceneKind::Board, Some(b)) => {
+                let n = b.pose.normal();
+                (-n.x / n.z, -n.y / n.z)
+            }
+            _ => (0.0, 0.0),
+        }
+    }
+
+    /// The grey value of the surface at world `(x, y)`: the procedural [`crate::texture`],
+    /// except on a board scene's board (dark and light squares, [`BOARD_DARK`] and
+    /// [`BOARD_LIGHT`]).
+    pub fn albedo(&self, x: f64, y: f64) -> f64 {
+        if let Some(dark) = self.board.and_then(|b| b.is_dark(x, y, self.height(x, y))) {
+            return if dark { BOARD_DARK } else { BOARD_LIGHT };
+        }
+        crate::texture(x, y)
+    }
+
     /// Angular wave numbers `(2π/λ, 2π/(1.3λ))`; zero for a flat or slope scene.
     fn wave_numbers(&self) -> (f64, f64) {
         match self.kind {
-            SceneKind::Flat | SceneKind::Slope => (0.0, 0.0),
+            SceneKind::Flat | SceneKind::Slope | SceneKind::Board => (0.0, 0.0),
             SceneKind::Undulating => (
                 TAU / self.wavelength,
                 TAU / (Y_WAVELENGTH_RATIO * self.wavelength),
@@ -246,7 +334,10 @@ impl Scene {
                 let (x, y) = (x - self.center[0], y - self.center[1]);
                 self.base_z + self.amplitude * ((kx * x).sin() + (ky * y).sin())
             }
-            SceneKind::Slope => self.base_z + self.tan_slope() * (x - self.center[0]),
+            SceneKind::Slope | SceneKind::Board => {
+                let (gx, gy) = self.plane_gradient();
+                self.base_z + gx * (x - self.center[0]) + gy * (y - self.center[1])
+            }
         }
     }
 
@@ -267,7 +358,10 @@ impl Scene {
                 let (sy, cy) = (ky * y).sin_cos();
                 (self.base_z + a * (sx + sy), a * kx * cx, a * ky * cy)
             }
-            SceneKind::Slope => (self.height(x, y), self.tan_slope(), 0.0),
+            SceneKind::Slope | SceneKind::Board => {
+                let (gx, gy) = self.plane_gradient();
+                (self.height(x, y), gx, gy)
+            }
         }
     }
 
@@ -278,12 +372,12 @@ impl Scene {
         Vector3::new(hx, hy, -1.0).normalize()
     }
 
-    /// Smallest surface Z anywhere (the top of the scene, nearest the water). A slope scene
-    /// is unbounded in Z: for it this is the smallest Z **over the evaluation bounds** (at
-    /// `x = x_min`).
+    /// Smallest surface Z anywhere (the top of the scene, nearest the water). A slope or board
+    /// scene is an unbounded plane: for a slope this is the smallest Z **over the evaluation
+    /// bounds** (at `x = x_min`), for a board over the board.
     pub fn min_height(&self) -> f64 {
         match self.kind {
-            SceneKind::Slope => self.height(self.bounds[0], 0.0),
+            SceneKind::Slope | SceneKind::Board => self.corner_heights().0,
             _ => self.base_z - 2.0 * self.amplitude,
         }
     }
@@ -292,15 +386,32 @@ impl Scene {
     /// bounds** (at `x = x_max`).
     pub fn max_height(&self) -> f64 {
         match self.kind {
-            SceneKind::Slope => self.height(self.bounds[1], 0.0),
+            SceneKind::Slope | SceneKind::Board => self.corner_heights().1,
             _ => self.base_z + 2.0 * self.amplitude,
         }
     }
 
-    /// Largest slope `max ‖∇h‖` anywhere (`tan θ` for a slope scene).
+    /// Lowest and highest Z of a plane over the corners of the bounds (a plane's extremes
+    /// over a rectangle), or for a board scene over the board's outline (its area).
+    fn corner_heights(&self) -> (f64, f64) {
+        let b = self.bounds;
+        let corners = match &self.board {
+            Some(board) => board.outline().map(|p| (p.x, p.y)),
+            None => [(b[0], b[2]), (b[1], b[2]), (b[0], b[3]), (b[1], b[3])],
+        };
+        corners
+            .iter()
+            .map(|&(x, y)| self.height(x, y))
+            .fold((f64::MAX, f64::MIN), |(lo, hi), z| (lo.min(z), hi.max(z)))
+    }
+
+    /// Largest slope `max ‖∇h‖` anywhere (`tan θ` for a slope or board scene).
     pub fn max_slope(&self) -> f64 {
         match self.kind {
-            SceneKind::Slope => self.tan_slope(),
+            SceneKind::Slope | SceneKind::Board => {
+                let (gx, gy) = self.plane_gradient();
+                gx.hypot(gy)
+            }
             _ => {
                 let (kx, ky) = self.wave_numbers();
                 self.amplitude * kx.hypot(ky)
@@ -320,8 +431,10 @@ impl Scene {
         area: &WorkingArea,
         max_dz: f64,
     ) -> Result<[f64; 4], SceneError> {
-        if self.kind != SceneKind::Slope {
-            return Ok(area.bounds);
+        match self.kind {
+            SceneKind::Board => return Ok(self.bounds),
+            SceneKind::Slope => {}
+            _ => return Ok(area.bounds),
         }
         let (b, c, reach) = (area.bounds, area.center, max_dz / self.tan_slope());
         let b = [
@@ -401,10 +514,11 @@ impl Scene {
                 (t >= 0.0).then_some(t)
             }
             SceneKind::Undulating => self.intersect_undulating(o.coords, d),
-            SceneKind::Slope => {
+            SceneKind::Slope | SceneKind::Board => {
                 // f(t) = f0 + df·t, negative above the plane.
+                let (gx, gy) = self.plane_gradient();
                 let f0 = o.z - self.height(o.x, o.y);
-                let df = d.z - self.tan_slope() * d.x;
+                let df = d.z - gx * d.x - gy * d.y;
                 if f0 > 0.0 || !(df > 0.0) {
                     return None;
                 }
@@ -500,10 +614,15 @@ impl Scene {
             .collect()
     }
 
-    /// Whether `(x, y)` lies inside the evaluation bounds (inclusive).
+    /// Whether `(x, y)` lies inside the evaluation bounds (inclusive); for a board scene,
+    /// also on the board.
     pub fn in_bounds(&self, x: f64, y: f64) -> bool {
         let b = self.bounds;
-        x >= b[0] && x <= b[1] && y >= b[2] && y <= b[3]
+        let inside = x >= b[0] && x <= b[1] && y >= b[2] && y <= b[3];
+        match &self.board {
+            Some(board) => inside && board.covers(x, y, self.height(x, y)),
+            None => inside,
+        }
     }
 
     /// A human-readable formula of the surface, e.g. `"z = 1.178"`; a centred scene reads
@@ -520,137 +639,16 @@ impl Scene {
         match self.kind {
             SceneKind::Flat => format!("z = {}", self.base_z),
             SceneKind::Slope => format!("z = {} + tan({} deg) * {x}", self.base_z, self.slope_deg),
+            SceneKind::Board => {
+                let (gx, gy) = self.plane_gradient();
+                format!("z = {} + {gx} * {x} + {gy} * {y}", self.base_z)
+            }
             SceneKind::Undulating => format!(
                 "z = {} + {} * (sin(2*pi*{x}/{}) + sin(2*pi*{y}/({} * {})))",
                 self.base_z, self.amplitude, self.wavelength, Y_WAVELENGTH_RATIO, self.wavelength
             ),
         }
     }
-
-    /// The serde form written to `scene.json` (the optional extras left empty).
-    pub fn to_file(&self) -> SceneFile {
-        let flat = self.kind == SceneKind::Flat;
-        let undulating = self.kind == SceneKind::Undulating;
-        SceneFile {
-            kind: self.kind,
-            depth_z: flat.then_some(self.base_z),
-            base_depth_z: (!flat).then_some(self.base_z),
-            amplitude: undulating.then_some(self.amplitude),
-            wavelength: undulating.then_some(self.wavelength),
-            slope_deg: (self.kind == SceneKind::Slope).then_some(self.slope_deg),
-            bounds: self.bounds,
-            center: (self.center != [0.0, 0.0]).then_some(self.center),
-            surface: Some(self.formula()),
-            units: Some("metres; +Z down into the water".into()),
-            texture: Some(crate::TEXTURE_DESCRIPTION.into()),
-            mesh_spacing: None,
-            seed: None,
-            noise_sigma: None,
-            supersample: None,
-        }
-    }
-
-    /// Builds and validates a scene from its serde form.
-    pub fn from_file(file: &SceneFile) -> Result<Self, SceneError> {
-        Self::from_file_uncentred(file)?.with_center(file.center.unwrap_or([0.0, 0.0]))
-    }
-
-    fn from_file_uncentred(file: &SceneFile) -> Result<Self, SceneError> {
-        let need = |v: Option<f64>, name: &str| {
-            v.ok_or_else(|| {
-                SceneError::File(format!("a {} scene needs \"{name}\"", file.kind.name()))
-            })
-        };
-        if file.kind != SceneKind::Slope && file.slope_deg.is_some_and(|a| a != 0.0) {
-            return Err(SceneError::File(format!(
-                "a {} scene must not have a non-zero \"slope_deg\"",
-                file.kind
-            )));
-        }
-        match file.kind {
-            SceneKind::Flat => {
-                let z = need(file.depth_z, "depth_z")?;
-                if file.amplitude.is_some_and(|a| a != 0.0) {
-                    return Err(SceneError::File(
-                        "a flat scene must not have a non-zero \"amplitude\"".into(),
-                    ));
-                }
-                Self::new(SceneKind::Flat, z, 0.0, 0.0, file.bounds)
-            }
-            SceneKind::Undulating => Self::new(
-                SceneKind::Undulating,
-                need(file.base_depth_z, "base_depth_z")?,
-                need(file.amplitude, "amplitude")?,
-                need(file.wavelength, "wavelength")?,
-                file.bounds,
-            ),
-            SceneKind::Slope => {
-                if file.amplitude.is_some_and(|a| a != 0.0) {
-                    return Err(SceneError::File(
-                        "a slope scene must not have a non-zero \"amplitude\"".into(),
-                    ));
-                }
-                Self::new_slope(
-                    need(file.base_depth_z, "base_depth_z")?,
-                    need(file.slope_deg, "slope_deg")?,
-                    file.bounds,
-                )
-            }
-        }
-    }
-}
-
-/// `scene.json`: `{"kind", "depth_z"}` (flat), `{"kind", "base_depth_z", "amplitude",
-/// "wavelength"}` (undulating) or `{"kind", "base_depth_z", "slope_deg"}` (slope),
-/// `"bounds": [x_min, x_max, y_min, y_max]`, `"center": [cx, cy]`
-/// when the formula is centred away from the origin, plus informative
-/// extras (formula, texture, how the folder was rendered). Metres, **+Z down**.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SceneFile {
-    /// `"flat"`, `"undulating"` or `"slope"`.
-    pub kind: SceneKind,
-    /// Plane Z (flat scenes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub depth_z: Option<f64>,
-    /// Mean surface Z (undulating scenes); Z at `x = cx` (slope scenes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_depth_z: Option<f64>,
-    /// Amplitude A of each sine (undulating scenes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amplitude: Option<f64>,
-    /// Wavelength λ along x; along y it is 1.3λ (undulating scenes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wavelength: Option<f64>,
-    /// Angle θ to the water surface, degrees: `z = base_depth_z + tan(θ)·(x − cx)` (slope
-    /// scenes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slope_deg: Option<f64>,
-    /// Evaluation crop and mesh extent.
-    pub bounds: [f64; 4],
-    /// Origin `[cx, cy]` of the formula (`x − cx`, `y − cy`); absent: `[0, 0]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub center: Option<[f64; 2]>,
-    /// The surface formula (informative).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub surface: Option<String>,
-    /// Units and axes (informative).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub units: Option<String>,
-    /// How the texture is made (informative).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub texture: Option<String>,
-    /// Spacing of `mesh.ply`, metres.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mesh_spacing: Option<f64>,
-    /// Seed of the sensor noise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Standard deviation of the sensor noise (grey levels in [0, 1]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noise_sigma: Option<f64>,
-    /// Anti-aliasing: sub-samples per pixel side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supersample: Option<u32>,
 }
 
 #[cfg(test)]
