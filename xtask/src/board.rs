@@ -145,12 +145,14 @@ pub fn execute(args: &Args, verbose: bool) -> anyhow::Result<BoardReport> {
         protocol: ProtocolSettings::default(),
         references: references.clone(),
     };
+    let ctx = args.backend.context()?;
+    let engine = args.sweep.engine(ctx.as_ref());
     let opts = DepthOptions {
         sweep,
         sources: args.sources,
         method,
+        engine,
     };
-    let ctx = args.backend.context()?;
     let pipeline = Pipeline::new(flags::backend(ctx.as_ref())).context("building the pipelines")?;
     let depth = |scene: &aquamvs_scenes::Scene,
                  images: &[Vec<f32>],

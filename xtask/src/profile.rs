@@ -248,14 +248,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             aquamvs_pipeline::DepthMethod::PatchMatch(pm) => format!("PatchMatch ({pm})"),
         }),
     );
-    // Where its plane sweep ran (`--sweep-engine`).
-    extra.insert(
-        "sweep_engine".to_owned(),
-        json!(match opts.depth.engine {
-            aquamvs_pipeline::SweepEngine::Native => "native (f32 CPU sweep)".to_owned(),
-            aquamvs_pipeline::SweepEngine::Backend => format!("backend ({})", ctx.adapter_name()),
-        }),
-    );
+    // Where its plane sweep ran (`--sweep-engine`): "native" or "backend" (the adapter).
+    extra.insert("sweep_engine".to_owned(), json!(opts.depth.engine));
     extra.insert(
         "sources_per_view".to_owned(),
         json!(args.cameras.saturating_sub(1)),

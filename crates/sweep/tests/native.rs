@@ -68,7 +68,11 @@ fn native_agrees_with_the_reference_on_a_plane_across_tiles() {
     assert_eq!(a.len(), b.len());
     // Within f32 rounding except where a sample sits on the image border and rounding flips
     // its validity (a few in a million).
-    let far = a.iter().zip(&b).filter(|(x, y)| (*x - *y).abs() > 2e-3).count();
+    let far = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| (*x - *y).abs() > 2e-3)
+        .count();
     eprintln!("cost volume: {far} of {} differ by more than 2e-3", a.len());
     assert!(far * 10_000 <= a.len(), "{far} of {} costs differ", a.len());
     assert!(native.timings.sweep_s > 0.0);
