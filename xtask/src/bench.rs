@@ -19,14 +19,16 @@ use std::time::Instant;
 
 use anyhow::bail;
 use aquamvs_metrics::{EvalOptions, SimulatedMatcher};
-use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions};
+use aquamvs_pipeline::{Pipeline, Progress, ReconstructOptions, SweepEngine};
 use aquamvs_profiler::harness;
 use aquamvs_results::{
     BenchmarkResults, BoardReport, ErrorMap, ErrorMapRef, MeasuredRow, Method, OrderedMap,
     RegressionCheck, RegressionThresholds, SimulatedRow, ThroughputRow,
 };
 use aquamvs_scenes::{Scene, SceneKind};
-use aquamvs_sweep::{GpuSweep, SweepSettings, View, Workload, depth_range_from_z, sweep_cpu};
+use aquamvs_sweep::{
+    GpuSweep, SweepSettings, View, Workload, depth_range_from_z, sweep_cpu, sweep_native,
+};
 
 use crate::flags::{self, BackendFlag, SweepFlags};
 use crate::{compare, machine};
@@ -245,7 +247,8 @@ fn run_benchmarks(
             eprintln!("[peer] AquaMVS's own sweep beside ours (standard workload, both scenes)");
             let python = crate::peer::python(args.python.as_deref());
             let work = std::env::temp_dir().join(format!("aquamvs-peer-{}", std::process::id()));
-            let rows = crate::peer::rows(&python, &work, gpu.as_ref(), args.runs);
+            let native = args.sweep.engine(gpu.as_ref()) == SweepEngine::Native;
+            let rows = crate::peer::rows(&python, &work, gpu.as_ref(), args.runs, native);
             let _ = std::fs::remove_dir_all(&work);
             match rows? {
                 Ok(rows) => (rows, None),
@@ -417,6 +420,7 @@ fn measured_rows(
         ..ReconstructOptions::default()
     };
     opts.depth.sweep = settings;
+    opts.depth.engine = args.sweep.engine(gpu);
     let mut rows = Vec::new();
     let mut error_map = None;
     let patchmatch = PATCHMATCH_FUSED
@@ -627,12 +631,17 @@ fn throughput_rows(
             .iter()
             .map(|_| GpuSweep::new(&ctx.device))
             .collect::<Result<Vec<_>, _>>()?;
+        // The native CPU sweep as one more variant, side by side with the shaders.
         let timed = harness::interleaved(
-            batches.len(),
+            batches.len() + 1,
             runs,
-            |v| small.sweep_gpu(&sweeps[v], ctx, batches[v]),
+            |v| match batches.get(v) {
+                Some(&b) => small.sweep_gpu(&sweeps[v], ctx, b),
+                None => sweep_native(views[0], &views[1..], &wl.settings(1), range),
+            },
             |_, _| {},
         )?;
+        rows.push(row("native", 1, timed.summary(batches.len()), None));
         for (k, &b) in batches.iter().enumerate() {
             rows.push(row(
                 "gpu",

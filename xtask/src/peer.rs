@@ -18,7 +18,7 @@ use aquamvs_metrics::depth_errors;
 use aquamvs_profiler::harness;
 use aquamvs_results::{PeerRow, PeerSide};
 use aquamvs_scenes::Scene;
-use aquamvs_sweep::{GpuSweep, Workload, sweep_cpu};
+use aquamvs_sweep::{GpuSweep, Workload, sweep_cpu, sweep_native};
 use serde_json::json;
 
 use crate::bench::Rendered;
@@ -42,6 +42,7 @@ pub fn rows(
     work: &Path,
     gpu: Option<&aquamvs_gpu::GpuContext>,
     runs: u32,
+    native: bool,
 ) -> anyhow::Result<Result<Vec<PeerRow>, String>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -116,6 +117,7 @@ pub fn rows(
             1,
             runs.max(1),
             |_| match (gpu, &sweep) {
+                _ if native => sweep_native(views[0], &views[1..], &wl.settings(16), r.range),
                 (Some(ctx), Some(s)) => r.sweep_gpu(s, ctx, 16),
                 _ => sweep_cpu(views[0], &views[1..], &wl.settings(16), r.range),
             },
@@ -135,7 +137,11 @@ pub fn rows(
         let version = |k: &str| report[k].as_str().unwrap_or("unknown").to_string();
         let ours = PeerSide {
             name: "aquamvs-rs".into(),
-            backend: gpu.map_or_else(|| "cpu".into(), |c| format!("gpu: {}", c.adapter_name())),
+            backend: match gpu {
+                _ if native => "native f32 CPU sweep".into(),
+                Some(c) => format!("gpu: {}", c.adapter_name()),
+                None => "cpu".into(),
+            },
             samples_per_s: samples / ours_t.median,
             median_s: ours_t.median,
             runs: ours_t.runs as u32,

@@ -2,7 +2,7 @@
 //! `tidy.rs` does; `tidy.rs` beside this file keeps the cheap per-file conventions). Fails
 //! when a crate outside the allowed set depends on wgpu, touches the file system or uses
 //! anyhow; when `ARCHITECTURE.md`'s dependency list disagrees with the `Cargo.toml` files;
-//! when a non-test source file is over 700 lines; when xtask's sources grow past 3,200 lines;
+//! when a non-test source file is over 700 lines; when xtask's sources grow past 3,700 lines;
 //! and when a stage function is called from xtask (the pipeline is the one chain of stages).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +28,9 @@ const STAGE_FUNCTIONS: [&str; 8] = [
 const MAX_LINES: usize = 700;
 // Raised from 3,200 when `bench` gained the depth-method comparison (methods.rs) and the
 // `--pm-*` flags: thin glue over the libraries, no algorithm.
-const MAX_XTASK_LINES: usize = 3600;
+// Raised from 3,600 when `board` (the board-validation command) and `--sweep-engine` came:
+// the board protocol lives in `aquamvs-board`, the native sweep in `aquamvs-sweep`.
+const MAX_XTASK_LINES: usize = 3700;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
