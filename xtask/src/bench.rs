@@ -41,7 +41,8 @@ const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 /// 39.8 s for two poses' two views each (`--poses 2 --references 2`).
 const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: 15-27 s per reference view at 320x240 \
      on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take 8-14 min, far over its \
-     60 s budget for the board; run `cargo xtask board --method patchmatch` by hand";
+     60 s budget for the board; run with --board-patchmatch (or `cargo xtask board --method \
+     patchmatch`)";
 /// Why bench runs no board validation of the AquaMVS peer.
 const PEER_BOARD_SKIPPED: &str = "aquamvs peer: its sweep runs one reference view per Python \
      process on a scene folder (tools/peer); the board's 8 poses x 4 views would be 32 such \
@@ -125,6 +126,9 @@ pub struct Args {
     /// Board poses of the ground-truth board validation (0: not run).
     #[arg(long, default_value_t = 8)]
     board_poses: usize,
+    /// Also run the board validation with PatchMatch (8-14 min on 2 llvmpipe cores).
+    #[arg(long)]
+    board_patchmatch: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -319,7 +323,10 @@ fn run_benchmarks(
 /// The board validation of each depth method that fits the bench's budget (files in a
 /// temporary folder, removed after), and why the others did not run.
 fn board_reports(args: &Args, gpu: bool) -> anyhow::Result<(Vec<BoardReport>, Vec<String>)> {
-    let mut skipped = vec![PATCHMATCH_BOARD_SKIPPED.to_owned()];
+    let mut skipped = Vec::new();
+    if !args.board_patchmatch {
+        skipped.push(PATCHMATCH_BOARD_SKIPPED.to_owned());
+    }
     if args.peer.is_some() {
         skipped.push(PEER_BOARD_SKIPPED.to_owned());
     }
@@ -330,20 +337,27 @@ fn board_reports(args: &Args, gpu: bool) -> anyhow::Result<(Vec<BoardReport>, Ve
     let out = std::env::temp_dir().join(format!("aquamvs-board-{}", std::process::id()));
     let size = [(args.width / 2).max(160), (args.height / 2).max(120)].map(|v| v.to_string());
     let poses = args.board_poses.to_string();
-    let words = [
-        &["--out", out.to_str().unwrap_or("."), "--poses", &poses][..],
-        &["--width", &size[0], "--height", &size[1]],
-        &["--backend", if gpu { "gpu" } else { "cpu" }],
-        &crate::board::BENCH_FLAGS,
-    ]
-    .concat();
-    eprintln!(
-        "[board] ground-truth board validation, plane sweep ({})",
-        words[2..].join(" ")
-    );
-    let report = crate::board::execute(&crate::board::parse(&words)?, false);
-    let _ = std::fs::remove_dir_all(&out);
-    Ok((vec![report?], skipped))
+    let methods = ["sweep", "patchmatch"];
+    let mut reports = Vec::new();
+    for method in &methods[..1 + usize::from(args.board_patchmatch)] {
+        let words = [
+            &["--out", out.to_str().unwrap_or("."), "--poses", &poses][..],
+            &[
+                "--width", &size[0], "--height", &size[1], "--method", method,
+            ],
+            &["--backend", if gpu { "gpu" } else { "cpu" }],
+            &crate::board::BENCH_FLAGS,
+        ]
+        .concat();
+        eprintln!(
+            "[board] ground-truth board validation ({})",
+            words[2..].join(" ")
+        );
+        let report = crate::board::execute(&crate::board::parse(&words)?, false);
+        let _ = std::fs::remove_dir_all(&out);
+        reports.push(report?);
+    }
+    Ok((reports, skipped))
 }
 
 fn eval_options(scene: &Scene, seed: u64) -> EvalOptions {
