@@ -198,10 +198,11 @@ pub fn execute(args: &Args, verbose: bool) -> anyhow::Result<BoardReport> {
     let (w, h) = (rig.cameras[0].width, rig.cameras[0].height);
     let settings_words = format!(
         "{words}; range: the board's depth extent ± {} m; {rig_words}, {w}x{h}, supersample {}; \
-         backend {}",
+         backend {}, sweep engine {:?}",
         args.margin,
         args.supersample,
-        pipeline.backend_name()
+        pipeline.backend_name(),
+        engine
     );
     let mut files = write_outputs(&args.out, &rig, &out, &references, args.supersample)?;
     let report = out.report(

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::rays::reference_rays;
+use crate::rays::checked_rays;
 use crate::select::{WtaState, ncc_cost};
-use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_views};
+use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View};
 
 /// Bilinear sample at `(u, v)`; `None` unless `0 ≤ u ≤ width−1` and `0 ≤ v ≤ height−1`.
 pub(crate) fn bilinear(img: &[f32], width: usize, height: usize, u: f64, v: f64) -> Option<f64> {
@@ -35,14 +35,10 @@ pub fn sweep_cpu(
     range: (f32, f32),
 ) -> Result<SweepOutput, SweepError> {
     let start = Instant::now();
-    check_views(&reference, sources, settings, range)?;
+    let rays = checked_rays(&reference, sources, settings, range)?;
     let cam = reference.camera;
     let (w, h) = (cam.width as usize, cam.height as usize);
     let n = w * h;
-    let rays = reference_rays(cam);
-    if rays.iter().all(Option::is_none) {
-        return Err(SweepError::NoRays(cam.name.clone()));
-    }
     // Centred reference values; NaN where the pixel has no ray (masked like an invalid sample).
     let refv: Vec<f64> = rays
         .iter()

@@ -16,9 +16,9 @@ use std::time::Instant;
 use aquamvs_camera::Camera;
 use rayon::prelude::*;
 
-use crate::rays::reference_rays;
+use crate::rays::checked_rays;
 use crate::select::WtaState;
-use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View, check_views};
+use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View};
 
 /// Output rows and columns per tile (the window's halo around each is swept twice): a tile's
 /// working set (a dozen planes of its region) stays in a core's L2 cache.
@@ -274,13 +274,9 @@ pub fn sweep_native(
     range: (f32, f32),
 ) -> Result<SweepOutput, SweepError> {
     let start = Instant::now();
-    check_views(&reference, sources, settings, range)?;
+    let rays = checked_rays(&reference, sources, settings, range)?;
     let cam = reference.camera;
     let (w, h) = (cam.width as usize, cam.height as usize);
-    let rays = reference_rays(cam);
-    if rays.iter().all(Option::is_none) {
-        return Err(SweepError::NoRays(cam.name.clone()));
-    }
     let srcs: Vec<Src> = sources.iter().map(Src::new).collect();
     let setup_s = start.elapsed().as_secs_f64();
     let tiles = Tile::cover(w, h, settings.window as usize / 2);

@@ -18,6 +18,22 @@ pub(crate) fn reference_rays(cam: &Camera<f64>) -> Vec<Option<Ray<f64>>> {
     rays
 }
 
+/// Checks a sweep's inputs ([`crate::check_views`]) and casts the reference rays (the CPU
+/// backends' first step); [`SweepError::NoRays`] when none reaches the water.
+pub(crate) fn checked_rays(
+    reference: &crate::View,
+    sources: &[crate::View],
+    settings: &crate::SweepSettings,
+    range: (f32, f32),
+) -> Result<Vec<Option<Ray<f64>>>, SweepError> {
+    crate::check_views(reference, sources, settings, range)?;
+    let rays = reference_rays(reference.camera);
+    if rays.iter().all(Option::is_none) {
+        return Err(SweepError::NoRays(reference.camera.name.clone()));
+    }
+    Ok(rays)
+}
+
 /// The refracted ray of recorded pixel `(u, v)` (undistorted before casting); `None` where it
 /// misses the water. The one definition of a reference ray, for both backends.
 pub fn pixel_ray(cam: &Camera<f64>, u: usize, v: usize) -> Option<Ray<f64>> {
