@@ -25,13 +25,9 @@ pub(crate) struct Summary {
 /// (NumPy's `np.std` default, as AquaMVS reports it).
 pub(crate) fn summarize(values: &[f64]) -> Summary {
     let n = values.len() as f64;
-    let mean = values.par_iter().sum::<f64>() / n;
-    let var = values
-        .par_iter()
-        .map(|v| (v - mean) * (v - mean))
-        .sum::<f64>()
-        / n;
-    let ms = values.par_iter().map(|v| v * v).sum::<f64>() / n;
+    let mean = sum(values, |v| v) / n;
+    let var = sum(values, |v| (v - mean) * (v - mean)) / n;
+    let ms = sum(values, |v| v * v) / n;
     let mut sorted = values.to_vec();
     sorted.par_sort_unstable_by(f64::total_cmp);
     Summary {
@@ -44,6 +40,17 @@ pub(crate) fn summarize(values: &[f64]) -> Summary {
         p95: percentile_sorted(&sorted, 95.0),
         p99: percentile_sorted(&sorted, 99.0),
     }
+}
+
+/// `Σ f(v)` in parallel, with the same result whatever the threads do: fixed chunks summed in
+/// order, then their sums in order (rayon's `sum` adds in an order that depends on the work
+/// stealing, so its last bits vary from run to run).
+fn sum(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> f64 {
+    let partial: Vec<f64> = values
+        .par_chunks(4096)
+        .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
+        .collect();
+    partial.iter().sum()
 }
 
 /// The `pct`-th percentile (0–100) of `values`, linear interpolation between order statistics;
