@@ -42,8 +42,19 @@ pub fn bench(r: &BenchmarkResults) -> String {
             t.median_ms
         );
     }
+    // One short line per board run (every metric: `board`, the results file, the docs).
     for b in &r.board {
-        out += &format!("  {}\n", board(b));
+        out += &format!(
+            "  board {} ({} poses): flatness {:.3}, cross-camera {}, absolute {:.3} mm, dropout {:.1} %\n",
+            b.method,
+            b.poses,
+            b.metrics.flatness_rms_mm,
+            b.metrics
+                .cross_camera_rms_mm
+                .map_or("n/a".to_owned(), |v| format!("{v:.3}")),
+            b.metrics.absolute_rms_mm,
+            b.dropout_pct
+        );
     }
     out
 }
