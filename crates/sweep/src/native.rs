@@ -43,10 +43,12 @@ struct Src<'a> {
     k: [[f32; 3]; 3],
     camera: &'a Camera<f64>,
     lens: bool,
-    /// For pixel (x, y): the 16-bit codes (`round(v · 65535)`) of (x, y), (x+1, y), (x, y+1) and
-    /// (x+1, y+1), clamped at the last column and row: a bilinear sample is one 8-byte load (as
-    /// the shaders' texel quads).
-    quads: Vec<[u16; 4]>,
+    /// For pixel (x, y), at `y · width + x`: the 16-bit codes (`round(v · 65535)`) of (x, y),
+    /// (x+1, y), (x, y+1) and (x+1, y+1) in the low to high bits, clamped at the last column and
+    /// row: a bilinear sample is one 8-byte load (as the shaders' texel quads). The length is a
+    /// power of two (zeros after the image), so that an index masked with `len − 1` needs no
+    /// bounds check and the sampling loop vectorises (gathers).
+    quads: Vec<u64>,
     width: usize,
     height: usize,
 }
@@ -134,54 +136,66 @@ impl<'a> Src<'a> {
         }
     }
 
-    /// Bilinear sample at `(u, v)` of the recorded image (after the lens model), centred; NaN
-    /// unless `0 ≤ u ≤ width−1` and `0 ≤ v ≤ height−1`.
-    fn sample(&self, u: f32, v: f32) -> f32 {
-        let (u, v) = if self.lens && u.is_finite() && v.is_finite() {
-            let (x, y) = self.camera.distort_pixel(f64::from(u), f64::from(v));
-            (x as f32, y as f32)
-        } else {
-            (u, v)
-        };
-        let (w, h) = (self.width, self.height);
-        if !(u >= 0.0 && v >= 0.0 && u <= (w - 1) as f32 && v <= (h - 1) as f32) {
-            return f32::NAN;
+    /// Bilinear samples at `(u[i], v[i])` of the recorded image (after the lens model, applied
+    /// to `u` and `v` in place), centred, into `out[i]`; NaN unless `0 ≤ u ≤ width−1` and
+    /// `0 ≤ v ≤ height−1`. Branch-free without a lens, so that the loop vectorises.
+    fn sample_into(&self, u: &mut [f32], v: &mut [f32], out: &mut [f32]) {
+        let n = out.len();
+        let (u, v) = (&mut u[..n], &mut v[..n]);
+        if self.lens {
+            for (x, y) in u.iter_mut().zip(v.iter_mut()) {
+                if x.is_finite() && y.is_finite() {
+                    let (a, b) = self.camera.distort_pixel(f64::from(*x), f64::from(*y));
+                    (*x, *y) = (a as f32, b as f32);
+                }
+            }
         }
-        // 0 <= u <= w - 1 < 2^24: the i32 conversion is the floor, cheaper than usize's.
-        let (xi, yi) = (u as i32, v as i32);
-        let (fx, fy) = (u - xi as f32, v - yi as f32);
-        let q = self.quads[yi as usize * w + xi as usize].map(|c| f32::from(c) * (1.0 / 65535.0));
-        let [a, b, c, e] = q;
-        let top = a + (b - a) * fx;
-        let bottom = c + (e - c) * fx;
-        top + (bottom - top) * fy - CENTRE
+        let (wm1, hm1) = ((self.width - 1) as f32, (self.height - 1) as f32);
+        let w = self.width as i32;
+        let mask = self.quads.len() - 1;
+        let quads = &self.quads[..=mask];
+        for i in 0..n {
+            let (x, y) = (u[i], v[i]);
+            // NaN and out-of-range coordinates clamp to a different value.
+            let (xc, yc) = (x.max(0.0).min(wm1), y.max(0.0).min(hm1));
+            let ok = (xc == x) & (yc == y);
+            // 0 <= xc <= w - 1 < 2^24: the conversion is the floor.
+            let (xi, yi) = (xc as i32, yc as i32);
+            let (fx, fy) = (xc - xi as f32, yc - yi as f32);
+            let q = quads[(yi * w + xi) as u32 as usize & mask];
+            let c = |shift: u32| ((q >> shift) & 0xffff) as u32 as f32 * (1.0 / 65535.0);
+            let (a, b, c, e) = (c(0), c(16), c(32), c(48));
+            let top = a + (b - a) * fx;
+            let bottom = c + (e - c) * fx;
+            let value = top + (bottom - top) * fy - CENTRE;
+            out[i] = if ok { value } else { f32::NAN };
+        }
     }
 }
 
 /// The texel quads of a `width × height` image (see `Src::quads`).
-fn texel_quads(image: &[f32], width: usize, height: usize) -> Vec<[u16; 4]> {
-    let code = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u16;
-    let mut quads = vec![[0u16; 4]; width * height];
-    quads
+fn texel_quads(image: &[f32], width: usize, height: usize) -> Vec<u64> {
+    let code = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u64;
+    let mut quads = vec![0u64; (width * height).next_power_of_two()];
+    quads[..width * height]
         .par_chunks_mut(width)
         .enumerate()
         .for_each(|(y, row)| {
             let y1 = (y + 1).min(height - 1);
             for (x, q) in row.iter_mut().enumerate() {
                 let x1 = (x + 1).min(width - 1);
-                *q = [
-                    code(image[y * width + x]),
-                    code(image[y * width + x1]),
-                    code(image[y1 * width + x]),
-                    code(image[y1 * width + x1]),
-                ];
+                *q = code(image[y * width + x])
+                    | code(image[y * width + x1]) << 16
+                    | code(image[y1 * width + x]) << 32
+                    | code(image[y1 * width + x1]) << 48;
             }
         });
     quads
 }
 
-/// A tile region's rays in structure-of-arrays form, and the centred reference values (NaN
-/// where the pixel has no ray).
+/// A tile region's rays in structure-of-arrays form, and the reference's three moments: `m`
+/// (1 where the pixel has a ray and a finite value, else 0), the centred value `r` (0 where `m`
+/// is 0) and `r²`.
 struct RayPlanes {
     ox: Vec<f32>,
     oy: Vec<f32>,
@@ -190,7 +204,7 @@ struct RayPlanes {
     dy: Vec<f32>,
     dz: Vec<f32>,
     valid: Vec<bool>,
-    refv: Vec<f32>,
+    reference: [Vec<f32>; 3],
 }
 
 /// Per-pixel scratch of one source's projection: pixel, and the crossings at this hypothesis
@@ -299,13 +313,22 @@ pub fn sweep_native(
                 dy: ray(|r| r.direction.y),
                 dz: ray(|r| r.direction.z),
                 valid: px.iter().map(|&p| rays[p].is_some()).collect(),
-                refv: px
-                    .iter()
-                    .map(|&p| match rays[p] {
-                        Some(_) => reference.image[p] - CENTRE,
-                        None => f32::NAN,
-                    })
-                    .collect(),
+                reference: {
+                    let r: Vec<f32> = px
+                        .iter()
+                        .map(|&p| match rays[p] {
+                            Some(_) => reference.image[p] - CENTRE,
+                            None => f32::NAN,
+                        })
+                        .collect();
+                    let m = r.iter().map(|r| f32::from(u8::from(r.is_finite())));
+                    let r: Vec<f32> = r
+                        .iter()
+                        .map(|&r| if r.is_finite() { r } else { 0.0 })
+                        .collect();
+                    let rr = r.iter().map(|r| r * r).collect();
+                    [m.collect(), r, rr]
+                },
             };
             sweep_tile(&planes, &srcs, settings, range, t)
         })
@@ -349,6 +372,11 @@ pub fn sweep_native(
 }
 
 /// Sweeps one tile, whose region's rays are `planes`.
+///
+/// Per hypothesis and source: project, sample, the masked moments, their window sums and the
+/// cost. Where every region pixel with a reference value has a sample (most tiles at most
+/// hypotheses), the reference's three moments `m, m·r, m·r²` are the same at every hypothesis:
+/// their window sums are taken once per tile and only `m·s, m·s², m·r·s` are summed again.
 fn sweep_tile(
     planes: &RayPlanes,
     srcs: &[Src],
@@ -372,9 +400,16 @@ fn sweep_tile(
             prev: vec![0.0; n],
         })
         .collect();
+    let mut boxes = BoxSums::new(bw + 2 * half);
+    // The reference's window sums, row-major over the output block.
+    let mut reference: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; out_n]);
+    let [m, r, rr] = planes.reference.each_ref().map(|p| &p[..n]);
+    boxes.sums(&[m, r, rr], t, half, |row, sums| {
+        for (out, s) in reference.iter_mut().zip(sums) {
+            out[row * bw..(row + 1) * bw].copy_from_slice(s);
+        }
+    });
     let mut moments: Moments = std::array::from_fn(|_| vec![0.0; n]);
-    let mut hsum: Moments = std::array::from_fn(|_| vec![0.0; n]);
-    let mut col: Moments = std::array::from_fn(|_| vec![0.0; rw]);
     let mut agg = vec![0f32; out_n];
     let mut states = vec![WtaState::default(); out_n];
     let mut costs = Vec::new();
@@ -390,50 +425,56 @@ fn sweep_tile(
                 1 => src.project::<{ COLD_STEPS / 2 }, LAST>(planes, d, 0.0, proj),
                 _ => src.project::<WARM_STEPS, EXTRAPOLATE>(planes, d, 1.0, proj),
             }
-            // The masked moments of every region pixel.
-            let (refv, pu, pv) = (&planes.refv[..n], &proj.u[..n], &proj.v[..n]);
-            for i in 0..n {
-                let r = refv[i];
-                let s = src.sample(pu[i], pv[i]);
-                let m = if r.is_finite() && s.is_finite() {
-                    1.0
+            let [m0, m1, m2, m3, m4, m5] = moments.each_mut().map(|p| &mut p[..n]);
+            src.sample_into(&mut proj.u, &mut proj.v, m3);
+            // Reference pixels without a sample: none, or the masked moments in full.
+            let missing: u32 = m
+                .iter()
+                .zip(&*m3)
+                .map(|(&m, s)| u32::from((m > 0.0) & !s.is_finite()))
+                .sum();
+            let full = missing > 0;
+            if full {
+                for i in 0..n {
+                    let ok = (m[i] > 0.0) & m3[i].is_finite();
+                    let (rv, sv) = if ok { (r[i], m3[i]) } else { (0.0, 0.0) };
+                    m0[i] = f32::from(u8::from(ok));
+                    m1[i] = rv;
+                    m2[i] = rv * rv;
+                    m3[i] = sv;
+                    m4[i] = sv * sv;
+                    m5[i] = rv * sv;
+                }
+            } else {
+                for (((s, ss), rs), (&m, &r)) in m3
+                    .iter_mut()
+                    .zip(m4.iter_mut())
+                    .zip(m5.iter_mut())
+                    .zip(m.iter().zip(r))
+                {
+                    let sv = if m > 0.0 { *s } else { 0.0 };
+                    *s = sv;
+                    *ss = sv * sv;
+                    *rs = r * sv;
+                }
+            }
+            let summed: &[&[f32]] = if full {
+                &[m0, m1, m2, m3, m4, m5]
+            } else {
+                &[m3, m4, m5]
+            };
+            boxes.sums(summed, t, half, |row, sums| {
+                let block = row * bw..(row + 1) * bw;
+                let [s0, s1, s2] = if full {
+                    [&sums[0], &sums[1], &sums[2]].map(|s| &s[..])
                 } else {
-                    0.0
+                    reference.each_ref().map(|s| &s[block.clone()])
                 };
-                let (r, s) = (if m > 0.0 { r } else { 0.0 }, if m > 0.0 { s } else { 0.0 });
-                moments[0][i] = m;
-                moments[1][i] = r;
-                moments[2][i] = r * r;
-                moments[3][i] = s;
-                moments[4][i] = s * s;
-                moments[5][i] = r * s;
-            }
-            // Sliding window sums along each region row (clipped at its ends: the image's
-            // sides, or columns outside the output block).
-            for y in 0..n / rw {
-                box_row(&moments, &mut hsum, y * rw..(y + 1) * rw, half);
-            }
-            // Down the columns (clipped at the image's top and bottom), then the cost.
-            for c in col.iter_mut() {
-                c.fill(0.0);
-            }
-            let row_of = |y: usize| (y - t.r0) * rw..(y - t.r0 + 1) * rw;
-            for y in t.r0..(t.y0 + half).min(t.r1) {
-                add_rows(&mut col, &hsum, row_of(y), 1.0);
-            }
-            for y in t.y0..t.y1 {
-                if y + half < t.r1 {
-                    add_rows(&mut col, &hsum, row_of(y + half), 1.0);
+                let [s3, s4, s5] = [0, 1, 2].map(|j| &sums[sums.len() - 3 + j][..bw]);
+                for (x, a) in agg[block].iter_mut().enumerate() {
+                    *a += ncc_cost([s0[x], s1[x], s2[x], s3[x], s4[x], s5[x]], window2);
                 }
-                let arow = &mut agg[(y - t.y0) * bw..(y - t.y0 + 1) * bw];
-                let [c0, c1, c2, c3, c4, c5] = col.each_ref().map(|c| &c[bx..bx + bw]);
-                for (x, a) in arow.iter_mut().enumerate() {
-                    *a += ncc_cost([c0[x], c1[x], c2[x], c3[x], c4[x], c5[x]], window2);
-                }
-                if y >= half {
-                    add_rows(&mut col, &hsum, row_of(y - half), -1.0);
-                }
-            }
+            });
         }
         for (st, &c) in states.iter_mut().zip(&agg) {
             st.update(k, f64::from(c) * inv_sources);
@@ -463,40 +504,72 @@ fn sweep_tile(
     }
 }
 
-/// Window sums over `x − half ..= x + half` (clipped at the row's ends) of the six moments'
-/// row `cols`, into `out`: the six running sums are independent, so their additions overlap.
-fn box_row(m: &Moments, out: &mut Moments, cols: std::ops::Range<usize>, half: usize) {
-    let rows: [&[f32]; 6] = std::array::from_fn(|j| &m[j][cols.clone()]);
-    let outs = out.each_mut().map(|o| &mut o[cols.clone()]);
-    let w = cols.len();
-    let mut acc = [0f32; 6];
-    for (a, row) in acc.iter_mut().zip(&rows) {
-        *a = row[..half.min(w)].iter().sum();
-    }
-    // x in [0, w): add x + half while it is inside, remove x - half once it is.
-    let add_end = w.saturating_sub(half);
-    for x in 0..w {
-        if x < add_end {
-            for j in 0..6 {
-                acc[j] += rows[j][x + half];
-            }
-        }
-        for j in 0..6 {
-            outs[j][x] = acc[j];
-        }
-        if x >= half {
-            for j in 0..6 {
-                acc[j] -= rows[j][x - half];
-            }
-        }
-    }
+/// Window sums of a tile's region planes at its output pixels, a row at a time: running sums
+/// down the columns (one row added and one removed per output row, whole rows at once), then
+/// the direct sum of `window` column sums along the row (vectorised over the row). Columns
+/// outside the image count as zero.
+struct BoxSums {
+    /// Per plane: the column sums of output columns `x0 − half .. x1 + half`.
+    cols: Vec<Vec<f32>>,
+    /// Per plane: the window sums of one output row.
+    rows: Vec<Vec<f32>>,
 }
 
-/// `col[j] += sign · hsum[j][rows]` for the six moments.
-fn add_rows(col: &mut Moments, hsum: &Moments, rows: std::ops::Range<usize>, sign: f32) {
-    for (c, hs) in col.iter_mut().zip(hsum) {
-        for (a, &b) in c.iter_mut().zip(&hs[rows.clone()]) {
-            *a += sign * b;
+impl BoxSums {
+    fn new(padded_width: usize) -> Self {
+        Self {
+            cols: vec![vec![0.0; padded_width]; 6],
+            rows: vec![Vec::new(); 6],
+        }
+    }
+
+    /// Calls `emit(row, sums)` for each output row of `t` (0 = its first), `sums[j]` holding
+    /// the window sums of `planes[j]` (region planes, row-major) along that row.
+    fn sums(
+        &mut self,
+        planes: &[&[f32]],
+        t: &Tile,
+        half: usize,
+        mut emit: impl FnMut(usize, &[Vec<f32>]),
+    ) {
+        let (rw, bw) = (t.region_width(), t.x1 - t.x0);
+        // Region column q is padded column q − (x0 − half).
+        let k0 = t.q0 + half - t.x0;
+        let (cols, rows) = (
+            &mut self.cols[..planes.len()],
+            &mut self.rows[..planes.len()],
+        );
+        for c in cols.iter_mut() {
+            c.fill(0.0);
+        }
+        let add = |cols: &mut [Vec<f32>], y: usize, sign: f32| {
+            let at = (y - t.r0) * rw;
+            for (c, p) in cols.iter_mut().zip(planes) {
+                for (a, &b) in c[k0..k0 + rw].iter_mut().zip(&p[at..at + rw]) {
+                    *a += sign * b;
+                }
+            }
+        };
+        for y in t.r0..(t.y0 + half).min(t.r1) {
+            add(cols, y, 1.0);
+        }
+        for y in t.y0..t.y1 {
+            if y + half < t.r1 {
+                add(cols, y + half, 1.0);
+            }
+            for (c, r) in cols.iter().zip(rows.iter_mut()) {
+                r.clear();
+                r.extend_from_slice(&c[..bw]);
+                for j in 1..=2 * half {
+                    for (a, &b) in r.iter_mut().zip(&c[j..j + bw]) {
+                        *a += b;
+                    }
+                }
+            }
+            emit(y - t.y0, rows);
+            if y >= half {
+                add(cols, y - half, -1.0);
+            }
         }
     }
 }
@@ -514,4 +587,51 @@ fn ncc_cost(sums: [f32; 6], window2: f32) -> f32 {
     let ncc = cov / (vr * vs + crate::NCC_EPS as f32).sqrt();
     let cost = (1.0 - ncc).clamp(0.0, 2.0);
     if 2.0 * n < window2 { 1.0 } else { cost }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Window sums by `BoxSums` equal direct sums over the window clipped to the image, for
+    /// every tile of an image whose sides are not multiples of the tile size (interior tiles,
+    /// edge tiles and the corner), at the smallest and a large window.
+    #[test]
+    fn box_sums_are_the_clipped_window_sums() {
+        let (w, h) = (TILE_COLS + 37, TILE_ROWS * 2 + 5);
+        // A deterministic plane with values of both signs and no structure the sums could hide.
+        let image: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * if i % 3 == 0 { 2.0 } else { 1.0 })
+            .collect();
+        for half in [1, 7] {
+            for t in Tile::cover(w, h, half) {
+                let rw = t.region_width();
+                let region: Vec<f32> = (t.r0..t.r1)
+                    .flat_map(|y| (t.q0..t.q1).map(move |x| (y, x)))
+                    .map(|(y, x)| image[y * w + x])
+                    .collect();
+                assert_eq!(region.len(), (t.r1 - t.r0) * rw);
+                let mut boxes = BoxSums::new(t.x1 - t.x0 + 2 * half);
+                let mut rows_seen = 0;
+                boxes.sums(&[&region], &t, half, |row, sums| {
+                    rows_seen += 1;
+                    let y = t.y0 + row;
+                    for (i, &got) in sums[0].iter().enumerate() {
+                        let x = t.x0 + i;
+                        let mut want = 0.0f64;
+                        for yy in y.saturating_sub(half)..(y + half + 1).min(h) {
+                            for xx in x.saturating_sub(half)..(x + half + 1).min(w) {
+                                want += f64::from(image[yy * w + xx]);
+                            }
+                        }
+                        assert!(
+                            (f64::from(got) - want).abs() < 1e-4,
+                            "half {half}, pixel ({x}, {y}): {got} vs {want}"
+                        );
+                    }
+                });
+                assert_eq!(rows_seen, t.y1 - t.y0);
+            }
+        }
+    }
 }
