@@ -223,8 +223,6 @@ const PARAXIAL: u8 = 0;
 const LAST: u8 = 1;
 const EXTRAPOLATE: u8 = 2;
 
-/// The six masked moments `m, m·r, m·r², m·s, m·s², m·r·s` as planes.
-type Moments = [Vec<f32>; 6];
 
 /// A tile: output rows `y0..y1` and columns `x0..x1`, and its region (the output block with the
 /// window's halo, clipped to the image): rows `r0..r1`, columns `q0..q1`.
@@ -403,13 +401,14 @@ fn sweep_tile(
     let mut boxes = BoxSums::new(bw + 2 * half);
     // The reference's window sums, row-major over the output block.
     let mut reference: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; out_n]);
-    let [m, r, rr] = planes.reference.each_ref().map(|p| &p[..n]);
-    boxes.sums(&[m, r, rr], t, half, |row, sums| {
+    let [m, r, _] = planes.reference.each_ref().map(|p| &p[..n]);
+    boxes.sums(t, half, [m, r], |[m, r]| [m, r, r * r], |row, sums| {
         for (out, s) in reference.iter_mut().zip(sums) {
             out[row * bw..(row + 1) * bw].copy_from_slice(s);
         }
     });
-    let mut moments: Moments = std::array::from_fn(|_| vec![0.0; n]);
+    // Masked sample, and (where a reference pixel lacks a sample) the masked reference.
+    let mut masked: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; n]);
     let mut agg = vec![0f32; out_n];
     let mut states = vec![WtaState::default(); out_n];
     let mut costs = Vec::new();
@@ -425,56 +424,43 @@ fn sweep_tile(
                 1 => src.project::<{ COLD_STEPS / 2 }, LAST>(planes, d, 0.0, proj),
                 _ => src.project::<WARM_STEPS, EXTRAPOLATE>(planes, d, 1.0, proj),
             }
-            let [m0, m1, m2, m3, m4, m5] = moments.each_mut().map(|p| &mut p[..n]);
-            src.sample_into(&mut proj.u, &mut proj.v, m3);
+            let [mm, mr, ms] = masked.each_mut().map(|p| &mut p[..n]);
+            src.sample_into(&mut proj.u, &mut proj.v, ms);
             // Reference pixels without a sample: none, or the masked moments in full.
             let missing: u32 = m
                 .iter()
-                .zip(&*m3)
+                .zip(&*ms)
                 .map(|(&m, s)| u32::from((m > 0.0) & !s.is_finite()))
                 .sum();
-            let full = missing > 0;
-            if full {
-                for i in 0..n {
-                    let ok = (m[i] > 0.0) & m3[i].is_finite();
-                    let (rv, sv) = if ok { (r[i], m3[i]) } else { (0.0, 0.0) };
-                    m0[i] = f32::from(u8::from(ok));
-                    m1[i] = rv;
-                    m2[i] = rv * rv;
-                    m3[i] = sv;
-                    m4[i] = sv * sv;
-                    m5[i] = rv * sv;
-                }
-            } else {
-                for (((s, ss), rs), (&m, &r)) in m3
-                    .iter_mut()
-                    .zip(m4.iter_mut())
-                    .zip(m5.iter_mut())
-                    .zip(m.iter().zip(r))
-                {
-                    let sv = if m > 0.0 { *s } else { 0.0 };
-                    *s = sv;
-                    *ss = sv * sv;
-                    *rs = r * sv;
-                }
-            }
-            let summed: &[&[f32]] = if full {
-                &[m0, m1, m2, m3, m4, m5]
-            } else {
-                &[m3, m4, m5]
-            };
-            boxes.sums(summed, t, half, |row, sums| {
+            let mut add_costs = |row: usize, ref_sums: [&[f32]; 3], s_sums: &[Vec<f32>]| {
                 let block = row * bw..(row + 1) * bw;
-                let [s0, s1, s2] = if full {
-                    [&sums[0], &sums[1], &sums[2]].map(|s| &s[..])
-                } else {
-                    reference.each_ref().map(|s| &s[block.clone()])
-                };
-                let [s3, s4, s5] = [0, 1, 2].map(|j| &sums[sums.len() - 3 + j][..bw]);
+                let [s0, s1, s2] = ref_sums;
+                let [s3, s4, s5] = [0, 1, 2].map(|j| &s_sums[j][..bw]);
                 for (x, a) in agg[block].iter_mut().enumerate() {
                     *a += ncc_cost([s0[x], s1[x], s2[x], s3[x], s4[x], s5[x]], window2);
                 }
-            });
+            };
+            if missing > 0 {
+                for i in 0..n {
+                    let ok = (m[i] > 0.0) & ms[i].is_finite();
+                    mm[i] = f32::from(u8::from(ok));
+                    mr[i] = if ok { r[i] } else { 0.0 };
+                    ms[i] = if ok { ms[i] } else { 0.0 };
+                }
+                let moments = |[m, r, s]: [f32; 3]| [m, r, r * r, s, s * s, r * s];
+                boxes.sums(t, half, [&*mm, &*mr, &*ms], moments, |row, sums| {
+                    add_costs(row, [0, 1, 2].map(|j| &sums[j][..bw]), &sums[3..]);
+                });
+            } else {
+                for (s, &m) in ms.iter_mut().zip(m) {
+                    *s = if m > 0.0 { *s } else { 0.0 };
+                }
+                let moments = |[s, r]: [f32; 2]| [s, s * s, r * s];
+                boxes.sums(t, half, [&*ms, r], moments, |row, sums| {
+                    let block = row * bw..(row + 1) * bw;
+                    add_costs(row, reference.each_ref().map(|s| &s[block.clone()]), sums);
+                });
+            }
         }
         for (st, &c) in states.iter_mut().zip(&agg) {
             st.update(k, f64::from(c) * inv_sources);
@@ -504,15 +490,18 @@ fn sweep_tile(
     }
 }
 
-/// Window sums of a tile's region planes at its output pixels, a row at a time: running sums
-/// down the columns (one row added and one removed per output row, whole rows at once), then
-/// the direct sum of `window` column sums along the row (vectorised over the row). Columns
-/// outside the image count as zero.
+/// Window sums of moments of a tile's region planes at its output pixels, a row at a time:
+/// running sums down the columns (per output row, the moments of the row entering the window
+/// added and those of the row leaving it removed, whole rows at once), then the direct sum of
+/// `window` column sums along the row (vectorised over the row). Columns outside the image count
+/// as zero.
 struct BoxSums {
-    /// Per plane: the column sums of output columns `x0 − half .. x1 + half`.
+    /// Per moment: the column sums of output columns `x0 − half .. x1 + half`.
     cols: Vec<Vec<f32>>,
-    /// Per plane: the window sums of one output row.
+    /// Per moment: the window sums of one output row.
     rows: Vec<Vec<f32>>,
+    /// Scratch of [`window_row`].
+    runs: [Vec<f32>; 2],
 }
 
 impl BoxSums {
@@ -520,57 +509,111 @@ impl BoxSums {
         Self {
             cols: vec![vec![0.0; padded_width]; 6],
             rows: vec![Vec::new(); 6],
+            runs: [Vec::new(), Vec::new()],
         }
     }
 
     /// Calls `emit(row, sums)` for each output row of `t` (0 = its first), `sums[j]` holding
-    /// the window sums of `planes[j]` (region planes, row-major) along that row.
-    fn sums(
+    /// the window sums along that row of moment `j` of `moments(values)`, `values` being the
+    /// `planes`' values at a pixel (region planes, row-major).
+    fn sums<const Q: usize, const P: usize>(
         &mut self,
-        planes: &[&[f32]],
         t: &Tile,
         half: usize,
+        planes: [&[f32]; Q],
+        moments: impl Fn([f32; Q]) -> [f32; P],
         mut emit: impl FnMut(usize, &[Vec<f32>]),
     ) {
         let (rw, bw) = (t.region_width(), t.x1 - t.x0);
         // Region column q is padded column q − (x0 − half).
         let k0 = t.q0 + half - t.x0;
-        let (cols, rows) = (
-            &mut self.cols[..planes.len()],
-            &mut self.rows[..planes.len()],
-        );
+        let (cols, rows) = (&mut self.cols[..P], &mut self.rows[..P]);
         for c in cols.iter_mut() {
             c.fill(0.0);
         }
-        let add = |cols: &mut [Vec<f32>], y: usize, sign: f32| {
-            let at = (y - t.r0) * rw;
-            for (c, p) in cols.iter_mut().zip(planes) {
-                for (a, &b) in c[k0..k0 + rw].iter_mut().zip(&p[at..at + rw]) {
-                    *a += sign * b;
+        let row = |y: usize| planes.map(|p| &p[(y - t.r0) * rw..(y - t.r0 + 1) * rw]);
+        // Column sums += moments of row `add` − moments of row `sub`.
+        let update = |cols: &mut [Vec<f32>], add: Option<usize>, sub: Option<usize>| {
+            let mut it = cols.iter_mut();
+            let c: [&mut [f32]; P] = std::array::from_fn(|_| match it.next() {
+                Some(c) => &mut c[k0..k0 + rw],
+                None => &mut [],
+            });
+            let value = |p: &[&[f32]; Q], x: usize| moments(std::array::from_fn(|q| p[q][x]));
+            match (add.map(row), sub.map(row)) {
+                (Some(a), Some(s)) => {
+                    for x in 0..rw {
+                        let (va, vs) = (value(&a, x), value(&s, x));
+                        for j in 0..P {
+                            c[j][x] += va[j] - vs[j];
+                        }
+                    }
                 }
+                (Some(a), None) => {
+                    for x in 0..rw {
+                        let va = value(&a, x);
+                        for j in 0..P {
+                            c[j][x] += va[j];
+                        }
+                    }
+                }
+                (None, Some(s)) => {
+                    for x in 0..rw {
+                        let vs = value(&s, x);
+                        for j in 0..P {
+                            c[j][x] -= vs[j];
+                        }
+                    }
+                }
+                (None, None) => {}
             }
         };
         for y in t.r0..(t.y0 + half).min(t.r1) {
-            add(cols, y, 1.0);
+            update(cols, Some(y), None);
         }
         for y in t.y0..t.y1 {
-            if y + half < t.r1 {
-                add(cols, y + half, 1.0);
-            }
+            // The window of row y: rows y − half ..= y + half (clipped to the region).
+            let sub = (y > half && y - half - 1 >= t.r0).then(|| y - half - 1);
+            update(cols, (y + half < t.r1).then_some(y + half), sub);
             for (c, r) in cols.iter().zip(rows.iter_mut()) {
-                r.clear();
-                r.extend_from_slice(&c[..bw]);
-                for j in 1..=2 * half {
-                    for (a, &b) in r.iter_mut().zip(&c[j..j + bw]) {
-                        *a += b;
-                    }
+                window_row(c, 2 * half + 1, bw, r, &mut self.runs);
+            }
+            emit(y - t.y0, &rows[..]);
+        }
+    }
+}
+
+/// `out[x] = Σ c[x .. x + window]` for `x < width` (`c` holds at least `width + window − 1`
+/// values), by runs of doubling length: the sums of 1, 2, 4, … consecutive values, each from
+/// the last by one vectorised addition, and `out` the sum of the runs that the binary digits
+/// of `window` name (5 additions per value for a window of 11 instead of 10).
+fn window_row(c: &[f32], window: usize, width: usize, out: &mut Vec<f32>, runs: &mut [Vec<f32>; 2]) {
+    let [run, next] = runs;
+    run.clear();
+    run.extend_from_slice(&c[..width + window - 1]);
+    out.clear();
+    let (mut len, mut covered) = (1, 0);
+    loop {
+        // run[x] = Σ c[x .. x + len], for x < width + window − len.
+        if window & len != 0 {
+            let part = &run[covered..covered + width];
+            if out.is_empty() {
+                out.extend_from_slice(part);
+            } else {
+                for (a, &b) in out.iter_mut().zip(part) {
+                    *a += b;
                 }
             }
-            emit(y - t.y0, rows);
-            if y >= half {
-                add(cols, y - half, -1.0);
-            }
+            covered += len;
         }
+        if 2 * len > window {
+            break;
+        }
+        let m = run.len() - len;
+        next.clear();
+        next.extend(run[..m].iter().zip(&run[len..]).map(|(a, b)| a + b));
+        std::mem::swap(run, next);
+        len *= 2;
     }
 }
 
@@ -613,7 +656,7 @@ mod tests {
                 assert_eq!(region.len(), (t.r1 - t.r0) * rw);
                 let mut boxes = BoxSums::new(t.x1 - t.x0 + 2 * half);
                 let mut rows_seen = 0;
-                boxes.sums(&[&region], &t, half, |row, sums| {
+                boxes.sums(&t, half, [&region[..]], |[v]| [v], |row, sums| {
                     rows_seen += 1;
                     let y = t.y0 + row;
                     for (i, &got) in sums[0].iter().enumerate() {
