@@ -223,7 +223,6 @@ const PARAXIAL: u8 = 0;
 const LAST: u8 = 1;
 const EXTRAPOLATE: u8 = 2;
 
-
 /// A tile: output rows `y0..y1` and columns `x0..x1`, and its region (the output block with the
 /// window's halo, clipped to the image): rows `r0..r1`, columns `q0..q1`.
 #[derive(Debug, Clone, Copy)]
@@ -402,11 +401,17 @@ fn sweep_tile(
     // The reference's window sums, row-major over the output block.
     let mut reference: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; out_n]);
     let [m, r, _] = planes.reference.each_ref().map(|p| &p[..n]);
-    boxes.sums(t, half, [m, r], |[m, r]| [m, r, r * r], |row, sums| {
-        for (out, s) in reference.iter_mut().zip(sums) {
-            out[row * bw..(row + 1) * bw].copy_from_slice(s);
-        }
-    });
+    boxes.sums(
+        t,
+        half,
+        [m, r],
+        |[m, r]| [m, r, r * r],
+        |row, sums| {
+            for (out, s) in reference.iter_mut().zip(sums) {
+                out[row * bw..(row + 1) * bw].copy_from_slice(s);
+            }
+        },
+    );
     // Masked sample, and (where a reference pixel lacks a sample) the masked reference.
     let mut masked: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; n]);
     let mut agg = vec![0f32; out_n];
@@ -532,7 +537,9 @@ impl BoxSums {
             c.fill(0.0);
         }
         let row = |y: usize| planes.map(|p| &p[(y - t.r0) * rw..(y - t.r0 + 1) * rw]);
-        // Column sums += moments of row `add` − moments of row `sub`.
+        // Column sums += moments of row `add` − moments of row `sub`. (Indexed loops: the
+        // moments of both rows and all P column sums advance together.)
+        #[allow(clippy::needless_range_loop)]
         let update = |cols: &mut [Vec<f32>], add: Option<usize>, sub: Option<usize>| {
             let mut it = cols.iter_mut();
             let c: [&mut [f32]; P] = std::array::from_fn(|_| match it.next() {
@@ -573,7 +580,7 @@ impl BoxSums {
         }
         for y in t.y0..t.y1 {
             // The window of row y: rows y − half ..= y + half (clipped to the region).
-            let sub = (y > half && y - half - 1 >= t.r0).then(|| y - half - 1);
+            let sub = (y > half && y - half > t.r0).then(|| y - half - 1);
             update(cols, (y + half < t.r1).then_some(y + half), sub);
             for (c, r) in cols.iter().zip(rows.iter_mut()) {
                 window_row(c, 2 * half + 1, bw, r, &mut self.runs);
@@ -587,7 +594,13 @@ impl BoxSums {
 /// values), by runs of doubling length: the sums of 1, 2, 4, … consecutive values, each from
 /// the last by one vectorised addition, and `out` the sum of the runs that the binary digits
 /// of `window` name (5 additions per value for a window of 11 instead of 10).
-fn window_row(c: &[f32], window: usize, width: usize, out: &mut Vec<f32>, runs: &mut [Vec<f32>; 2]) {
+fn window_row(
+    c: &[f32],
+    window: usize,
+    width: usize,
+    out: &mut Vec<f32>,
+    runs: &mut [Vec<f32>; 2],
+) {
     let [run, next] = runs;
     run.clear();
     run.extend_from_slice(&c[..width + window - 1]);
@@ -656,23 +669,29 @@ mod tests {
                 assert_eq!(region.len(), (t.r1 - t.r0) * rw);
                 let mut boxes = BoxSums::new(t.x1 - t.x0 + 2 * half);
                 let mut rows_seen = 0;
-                boxes.sums(&t, half, [&region[..]], |[v]| [v], |row, sums| {
-                    rows_seen += 1;
-                    let y = t.y0 + row;
-                    for (i, &got) in sums[0].iter().enumerate() {
-                        let x = t.x0 + i;
-                        let mut want = 0.0f64;
-                        for yy in y.saturating_sub(half)..(y + half + 1).min(h) {
-                            for xx in x.saturating_sub(half)..(x + half + 1).min(w) {
-                                want += f64::from(image[yy * w + xx]);
+                boxes.sums(
+                    &t,
+                    half,
+                    [&region[..]],
+                    |[v]| [v],
+                    |row, sums| {
+                        rows_seen += 1;
+                        let y = t.y0 + row;
+                        for (i, &got) in sums[0].iter().enumerate() {
+                            let x = t.x0 + i;
+                            let mut want = 0.0f64;
+                            for yy in y.saturating_sub(half)..(y + half + 1).min(h) {
+                                for xx in x.saturating_sub(half)..(x + half + 1).min(w) {
+                                    want += f64::from(image[yy * w + xx]);
+                                }
                             }
+                            assert!(
+                                (f64::from(got) - want).abs() < 1e-4,
+                                "half {half}, pixel ({x}, {y}): {got} vs {want}"
+                            );
                         }
-                        assert!(
-                            (f64::from(got) - want).abs() < 1e-4,
-                            "half {half}, pixel ({x}, {y}): {got} vs {want}"
-                        );
-                    }
-                });
+                    },
+                );
                 assert_eq!(rows_seen, t.y1 - t.y0);
             }
         }
