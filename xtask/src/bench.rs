@@ -248,7 +248,9 @@ fn run_benchmarks(
     let (peer, peer_skipped) = match &args.peer {
         None => (Vec::new(), None),
         Some(_) => {
-            eprintln!("[peer] AquaMVS's own sweep beside ours (standard workload, both scenes)");
+            eprintln!(
+                "[peer] AquaMVS's own sweep beside ours (small and standard workloads, both scenes)"
+            );
             let python = crate::peer::python(args.python.as_deref());
             let work = std::env::temp_dir().join(format!("aquamvs-peer-{}", std::process::id()));
             let native = args.sweep.engine(gpu.as_ref()) == SweepEngine::Native;

@@ -49,15 +49,17 @@ pub fn rows(
         .context("xtask sits in the workspace root")?
         .join(SCRIPT);
     let mut rows = Vec::new();
-    for scene in [Scene::flat(), Scene::undulating()] {
-        let wl = Workload::STANDARD;
+    for (wl, scene) in [Workload::SMALL, Workload::STANDARD]
+        .into_iter()
+        .flat_map(|wl| [(wl, Scene::flat()), (wl, Scene::undulating())])
+    {
         let r = Rendered::new(wl, &scene)?;
         let views = r.views();
         let cams: Vec<_> = views.iter().map(|v| v.camera.clone()).collect();
         let rig = aquamvs_camera::Rig::new(cams[0].interface, cams.clone())?;
         let truth: Vec<f32> = scene.depth_map(&cams[0]);
         let patch = scene.patch_pixels(&cams[0], &truth);
-        let dir = work.join(scene.kind.name());
+        let dir = work.join(format!("{}-{}", wl.name, scene.kind.name()));
         let project = dir.join("project");
         let sd = SceneDir {
             depths: cams.iter().map(|c| scene.depth_map(c)).collect(),
@@ -81,7 +83,8 @@ pub fn rows(
         aquamvs_io::write_atomic(&job_path, serde_json::to_string_pretty(&job)?.as_bytes())?;
         let out = dir.join("peer");
         eprintln!(
-            "      {}: AquaMVS's sweep ({PEER_REPEATS} timed + 1 warm-up) ...",
+            "      {} {}: AquaMVS's sweep ({PEER_REPEATS} timed + 1 warm-up) ...",
+            wl.name,
             scene.kind.name()
         );
         let run = Command::new(python)

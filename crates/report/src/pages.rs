@@ -270,7 +270,7 @@ pub fn benchmarks_regions(
         (Some(r), _) => join(&[
             tables::peer(bench).to_rst(),
             format!(
-                "Measured by {} in the run of {}: reference {}, sources {}, {}×{}, {} depths, \
+                "Measured by {} in the run of {}: reference {}, sources {}, {} depths, \
                  window {}, ray depths {}; ``aquamvs`` {}, ``torch`` {}. Errors are the median \
                  |ray-depth error| over the patch pixels with an estimate, against the same \
                  ground truth.",
@@ -278,16 +278,14 @@ pub fn benchmarks_regions(
                 bench.generated_at,
                 r.reference,
                 r.sources.join(", "),
-                r.width,
-                r.height,
                 r.depths,
                 r.window,
                 bench
                     .peer
                     .iter()
                     .map(|r| format!(
-                        "{:.4}–{:.4} m ({})",
-                        r.depth_range[0], r.depth_range[1], r.scene
+                        "{:.4}–{:.4} m ({} {}×{})",
+                        r.depth_range[0], r.depth_range[1], r.scene, r.width, r.height
                     ))
                     .collect::<Vec<_>>()
                     .join(", "),

@@ -331,7 +331,7 @@ pub fn throughput(bench: &BenchmarkResults) -> Table {
     t
 }
 
-/// AquaMVS's own sweep beside ours (`bench --peer aquamvs`): two rows per scene.
+/// AquaMVS's own sweep beside ours (`bench --peer aquamvs`): two rows per scene and image size.
 pub fn peer(bench: &BenchmarkResults) -> Table {
     let mut t = Table::new(
         "AquaMVS's plane sweep beside ours (same images, views, range, depths, window)",
@@ -349,7 +349,7 @@ pub fn peer(bench: &BenchmarkResults) -> Table {
     for r in &bench.peer {
         for (side, speedup) in [(&r.ours, fixed(r.speedup, 1) + "×"), (&r.peer, "1×".into())] {
             t.push(vec![
-                r.scene.clone(),
+                format!("{} {}×{}", r.scene, r.width, r.height),
                 side.name.clone(),
                 side.backend.clone(),
                 fixed(side.median_error_mm, 3),
