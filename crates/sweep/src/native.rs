@@ -602,14 +602,15 @@ fn window_row(
     runs: &mut [Vec<f32>; 2],
 ) {
     let [run, next] = runs;
-    run.clear();
-    run.extend_from_slice(&c[..width + window - 1]);
+    let c = &c[..width + window - 1];
     out.clear();
     let (mut len, mut covered) = (1, 0);
     loop {
-        // run[x] = Σ c[x .. x + len], for x < width + window − len.
+        // The runs of length `len`: run[x] = Σ c[x .. x + len], for x < width + window − len
+        // (`c` itself for the first).
+        let current: &[f32] = if len == 1 { c } else { run };
         if window & len != 0 {
-            let part = &run[covered..covered + width];
+            let part = &current[covered..covered + width];
             if out.is_empty() {
                 out.extend_from_slice(part);
             } else {
@@ -622,9 +623,9 @@ fn window_row(
         if 2 * len > window {
             break;
         }
-        let m = run.len() - len;
+        let m = current.len() - len;
         next.clear();
-        next.extend(run[..m].iter().zip(&run[len..]).map(|(a, b)| a + b));
+        next.extend(current[..m].iter().zip(&current[len..]).map(|(a, b)| a + b));
         std::mem::swap(run, next);
         len *= 2;
     }
