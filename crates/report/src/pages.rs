@@ -270,22 +270,21 @@ pub fn benchmarks_regions(
         (Some(r), _) => join(&[
             tables::peer(bench).to_rst(),
             format!(
-                "Measured by {} in the run of {}: reference {}, sources {}, {} depths, \
-                 window {}, ray depths {}; ``aquamvs`` {}, ``torch`` {}. Errors are the median \
+                "Measured by {} in the run of {}: reference {}, sources {}, window {}, \
+                 depths and ray depths {}; ``aquamvs`` {}, ``torch`` {}. Errors are the median \
                  |ray-depth error| over the patch pixels with an estimate, against the same \
                  ground truth.",
                 lit("cargo xtask bench --peer aquamvs"),
                 bench.generated_at,
                 r.reference,
                 r.sources.join(", "),
-                r.depths,
                 r.window,
                 bench
                     .peer
                     .iter()
                     .map(|r| format!(
-                        "{:.4}–{:.4} m ({} {}×{})",
-                        r.depth_range[0], r.depth_range[1], r.scene, r.width, r.height
+                        "{} {}×{}: {} depths over {:.4}–{:.4} m",
+                        r.scene, r.width, r.height, r.depths, r.depth_range[0], r.depth_range[1]
                     ))
                     .collect::<Vec<_>>()
                     .join(", "),
