@@ -193,9 +193,9 @@ fn texel_quads(image: &[f32], width: usize, height: usize) -> Vec<u64> {
     quads
 }
 
-/// A tile region's rays in structure-of-arrays form, and the reference's three moments: `m`
-/// (1 where the pixel has a ray and a finite value, else 0), the centred value `r` (0 where `m`
-/// is 0) and `r²`.
+/// A tile region's rays in structure-of-arrays form, and the reference as `[m, r]`: `m` is 1
+/// where the pixel has a ray and a finite value, else 0; `r` the centred value (0 where `m` is
+/// 0).
 struct RayPlanes {
     ox: Vec<f32>,
     oy: Vec<f32>,
@@ -204,7 +204,7 @@ struct RayPlanes {
     dy: Vec<f32>,
     dz: Vec<f32>,
     valid: Vec<bool>,
-    reference: [Vec<f32>; 3],
+    reference: [Vec<f32>; 2],
 }
 
 /// Per-pixel scratch of one source's projection: pixel, and the crossings at this hypothesis
@@ -323,8 +323,7 @@ pub fn sweep_native(
                         .iter()
                         .map(|&r| if r.is_finite() { r } else { 0.0 })
                         .collect();
-                    let rr = r.iter().map(|r| r * r).collect();
-                    [m.collect(), r, rr]
+                    [m.collect(), r]
                 },
             };
             sweep_tile(&planes, &srcs, settings, range, t)
@@ -400,7 +399,7 @@ fn sweep_tile(
     let mut boxes = BoxSums::new(bw + 2 * half);
     // The reference's window sums, row-major over the output block.
     let mut reference: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; out_n]);
-    let [m, r, _] = planes.reference.each_ref().map(|p| &p[..n]);
+    let [m, r] = planes.reference.each_ref().map(|p| &p[..n]);
     boxes.sums(
         t,
         half,
