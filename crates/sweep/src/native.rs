@@ -22,7 +22,7 @@ use crate::{CENTRE, SweepError, SweepOutput, SweepSettings, SweepTimings, View};
 
 /// Output rows and columns per tile (the window's halo around each is swept twice): a tile's
 /// working set (a dozen planes of its region) stays in a core's L2 cache.
-const TILE_ROWS: usize = 32;
+const TILE_ROWS: usize = 64;
 const TILE_COLS: usize = 160;
 /// Newton steps for the first hypothesis (from the paraxial guess; half as many for the second,
 /// from the first's crossing) and for the next ones (from the last two crossings extrapolated:
@@ -85,6 +85,7 @@ impl<'a> Src<'a> {
         d: f32,
         t: f32,
         out: &mut Projected,
+        (u, v): (&mut [f32], &mut [f32]),
     ) {
         let [cx, cy, cz] = self.center;
         let h_c = self.water_z - cz;
@@ -96,7 +97,7 @@ impl<'a> Src<'a> {
         let (ox, oy, oz) = (&rays.ox[..n], &rays.oy[..n], &rays.oz[..n]);
         let (dx, dy, dz) = (&rays.dx[..n], &rays.dy[..n], &rays.dz[..n]);
         let valid = &rays.valid[..n];
-        let (u, v) = (&mut out.u[..n], &mut out.v[..n]);
+        let (u, v) = (&mut u[..n], &mut v[..n]);
         let (cross, prev) = (&mut out.cross[..n], &mut out.prev[..n]);
         for i in 0..n {
             let px = ox[i] + d * dx[i];
@@ -151,7 +152,7 @@ impl<'a> Src<'a> {
             }
         }
         let (wm1, hm1) = ((self.width - 1) as f32, (self.height - 1) as f32);
-        let w = self.width as i32;
+        let w = self.width as u32;
         let mask = self.quads.len() - 1;
         let quads = &self.quads[..=mask];
         for i in 0..n {
@@ -159,10 +160,9 @@ impl<'a> Src<'a> {
             // NaN and out-of-range coordinates clamp to a different value.
             let (xc, yc) = (x.max(0.0).min(wm1), y.max(0.0).min(hm1));
             let ok = (xc == x) & (yc == y);
-            // 0 <= xc <= w - 1 < 2^24: the conversion is the floor.
-            let (xi, yi) = (xc as i32, yc as i32);
-            let (fx, fy) = (xc - xi as f32, yc - yi as f32);
-            let q = quads[(yi * w + xi) as u32 as usize & mask];
+            let (xf, yf) = (xc.floor(), yc.floor());
+            let (fx, fy) = (xc - xf, yc - yf);
+            let q = quads[(int_of(yf) * w + int_of(xf)) as usize & mask];
             let c = |shift: u32| ((q >> shift) & 0xffff) as u32 as f32 * (1.0 / 65535.0);
             let (a, b, c, e) = (c(0), c(16), c(32), c(48));
             let top = a + (b - a) * fx;
@@ -171,6 +171,12 @@ impl<'a> Src<'a> {
             out[i] = if ok { value } else { f32::NAN };
         }
     }
+}
+
+/// `v` as an integer, for a whole number `0 ≤ v < 2²³`: the low mantissa bits of `v + 2²³`.
+/// (Unlike `v as u32`, which saturates, this vectorises.)
+fn int_of(v: f32) -> u32 {
+    (v + 8_388_608.0).to_bits() & 0x7f_ffff
 }
 
 /// The texel quads of a `width × height` image (see `Src::quads`).
@@ -207,11 +213,9 @@ struct RayPlanes {
     reference: [Vec<f32>; 2],
 }
 
-/// Per-pixel scratch of one source's projection: pixel, and the crossings at this hypothesis
-/// and the one before (warm starts).
+/// Per-pixel state of one source's projection: the crossings at this hypothesis and the one
+/// before (warm starts).
 struct Projected {
-    u: Vec<f32>,
-    v: Vec<f32>,
     cross: Vec<f32>,
     prev: Vec<f32>,
 }
@@ -390,8 +394,6 @@ fn sweep_tile(
     let mut warm: Vec<Projected> = srcs
         .iter()
         .map(|_| Projected {
-            u: vec![0.0; n],
-            v: vec![0.0; n],
             cross: vec![0.0; n],
             prev: vec![0.0; n],
         })
@@ -414,7 +416,7 @@ fn sweep_tile(
     // Masked sample, and (where a reference pixel lacks a sample) the masked reference.
     let mut masked: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; n]);
     let mut agg = vec![0f32; out_n];
-    let mut states = vec![WtaState::default(); out_n];
+    let mut wta = Wta::new(out_n);
     let mut costs = Vec::new();
     if settings.keep_cost_volume {
         costs.reserve(out_n * settings.depths as usize);
@@ -423,13 +425,15 @@ fn sweep_tile(
         let d = settings.depth_of(range, k) as f32;
         agg.fill(0.0);
         for (src, proj) in srcs.iter().zip(warm.iter_mut()) {
-            match k {
-                0 => src.project::<COLD_STEPS, PARAXIAL>(planes, d, 0.0, proj),
-                1 => src.project::<{ COLD_STEPS / 2 }, LAST>(planes, d, 0.0, proj),
-                _ => src.project::<WARM_STEPS, EXTRAPOLATE>(planes, d, 1.0, proj),
-            }
+            // The pixel coordinates go to the first two masked planes (written again only
+            // after the sampling).
             let [mm, mr, ms] = masked.each_mut().map(|p| &mut p[..n]);
-            src.sample_into(&mut proj.u, &mut proj.v, ms);
+            match k {
+                0 => src.project::<COLD_STEPS, PARAXIAL>(planes, d, 0.0, proj, (mm, mr)),
+                1 => src.project::<{ COLD_STEPS / 2 }, LAST>(planes, d, 0.0, proj, (mm, mr)),
+                _ => src.project::<WARM_STEPS, EXTRAPOLATE>(planes, d, 1.0, proj, (mm, mr)),
+            }
+            src.sample_into(mm, mr, ms);
             // Reference pixels without a sample: none, or the masked moments in full.
             let missing: u32 = m
                 .iter()
@@ -466,21 +470,17 @@ fn sweep_tile(
                 });
             }
         }
-        for (st, &c) in states.iter_mut().zip(&agg) {
-            st.update(k, f64::from(c) * inv_sources);
-        }
+        wta.update(k, &agg, inv_sources);
         if settings.keep_cost_volume {
             costs.extend(agg.iter().map(|&c| (f64::from(c) * inv_sources) as f32));
         }
     }
     let (lo, step) = (f64::from(range.0), settings.step(range));
-    let (depth, confidence) = states
-        .iter()
-        .enumerate()
-        .map(|(p, st)| {
+    let (depth, confidence) = (0..out_n)
+        .map(|p| {
             let i = (t.y0 - t.r0 + p / bw) * rw + bx + p % bw;
             if planes.valid[i] {
-                let (d, c) = st.finish(settings.depths, lo, step);
+                let (d, c) = wta.state(p, inv_sources).finish(settings.depths, lo, step);
                 (d as f32, c as f32)
             } else {
                 (f32::NAN, 0.0)
@@ -491,6 +491,72 @@ fn sweep_tile(
         depth,
         confidence,
         costs,
+    }
+}
+
+/// The running winner-take-all of a tile's output pixels, as [`WtaState`] in structure-of-arrays
+/// form so that the update vectorises: the costs are kept as summed over the sources (`f32`,
+/// the same order as their means), the sum of the means in `f64` as `WtaState` does, and
+/// [`Wta::state`] gives the `WtaState` the `f64` updates would have reached.
+struct Wta {
+    best: Vec<f32>,
+    /// `u32::MAX` before the first update.
+    index: Vec<u32>,
+    c_minus: Vec<f32>,
+    c_plus: Vec<f32>,
+    prev: Vec<f32>,
+    sum: Vec<f64>,
+}
+
+impl Wta {
+    fn new(n: usize) -> Self {
+        Self {
+            best: vec![f32::INFINITY; n],
+            index: vec![u32::MAX; n],
+            c_minus: vec![0.0; n],
+            c_plus: vec![0.0; n],
+            prev: vec![0.0; n],
+            sum: vec![0.0; n],
+        }
+    }
+
+    /// Takes hypothesis `k`'s summed costs (`k` = 0, 1, 2, …); `scale` makes them means.
+    #[allow(clippy::needless_range_loop)]
+    fn update(&mut self, k: u32, costs: &[f32], scale: f64) {
+        let n = costs.len();
+        let (best, index, sum) = (
+            &mut self.best[..n],
+            &mut self.index[..n],
+            &mut self.sum[..n],
+        );
+        let (c_minus, c_plus) = (&mut self.c_minus[..n], &mut self.c_plus[..n]);
+        let prev = &mut self.prev[..n];
+        for p in 0..n {
+            let c = costs[p];
+            sum[p] += f64::from(c) * scale;
+            let better = c < best[p];
+            // Hypothesis k follows the best (with none yet, index + 1 wraps to 0 = k only
+            // when k = 0, where a cost that is not better is NaN and never read).
+            let after = index[p].wrapping_add(1) == k;
+            c_plus[p] = if !better & after { c } else { c_plus[p] };
+            c_minus[p] = if better { prev[p] } else { c_minus[p] };
+            index[p] = if better { k } else { index[p] };
+            best[p] = if better { c } else { best[p] };
+            prev[p] = c;
+        }
+    }
+
+    /// Pixel `p`'s state as [`WtaState`] (costs as means: `scale` as given to `update`).
+    fn state(&self, p: usize, scale: f64) -> WtaState {
+        let mean = |c: f32| f64::from(c) * scale;
+        WtaState {
+            best: mean(self.best[p]),
+            index: (self.index[p] != u32::MAX).then_some(self.index[p]),
+            c_minus: mean(self.c_minus[p]),
+            c_plus: mean(self.c_plus[p]),
+            sum: self.sum[p],
+            prev: mean(self.prev[p]),
+        }
     }
 }
 
