@@ -170,17 +170,29 @@ fn voxel_downsampling_matches_a_hash_map_reference() {
         .collect();
     points.push([f64::NAN, 0.0, 1.0]);
     let size = 0.002;
-    let mut cells = std::collections::BTreeMap::<[i64; 3], ([f64; 3], f64)>::new();
-    for p in points.iter().filter(|p| p.iter().all(|c| c.is_finite())) {
-        let e = cells
-            .entry(p.map(|c| (c / size).floor() as i64))
-            .or_insert(([0.0; 3], 0.0));
-        for (a, c) in e.0.iter_mut().zip(p) {
-            *a += c;
+    let reference = |points: &[[f64; 3]]| {
+        let mut cells = std::collections::BTreeMap::<[i64; 3], ([f64; 3], f64)>::new();
+        for p in points.iter().filter(|p| p.iter().all(|c| c.is_finite())) {
+            let e = cells
+                .entry(p.map(|c| (c / size).floor() as i64))
+                .or_insert(([0.0; 3], 0.0));
+            for (a, c) in e.0.iter_mut().zip(p) {
+                *a += c;
+            }
+            e.1 += 1.0;
         }
-        e.1 += 1.0;
-    }
-    let expected: Vec<[f64; 3]> = cells.values().map(|(s, n)| s.map(|c| c / n)).collect();
+        cells
+            .values()
+            .map(|(s, n)| s.map(|c| c / n))
+            .collect::<Vec<[f64; 3]>>()
+    };
+    let expected = reference(&points);
     assert!(expected.len() > 1000);
+    assert_eq!(voxel_downsample(&points, size), expected);
+    // Voxels spanning more than 2^21 along an axis (the packed keys' limit), on both sides.
+    points.push([-1e4, 0.0, 1.0]);
+    points.push([0.0, 5e3, -2e3]);
+    let expected = reference(&points);
+    assert_eq!(expected.len(), voxel_downsample(&points, size).len());
     assert_eq!(voxel_downsample(&points, size), expected);
 }
