@@ -262,6 +262,7 @@ impl GpuPatchMatch {
             polish.half = settings.curved_window / 2;
             polish.stride = settings.curved_stride;
             polish.curved = 1;
+            polish.sigma_color = settings.curved_sigma_color();
             let pass = (
                 &self.polish,
                 bind(&self.polish, &polish, &curv_b),

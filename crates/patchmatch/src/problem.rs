@@ -154,6 +154,7 @@ impl<'a> Problem<'a> {
         let settings = PatchMatchSettings {
             window,
             stride,
+            sigma_color: self.settings.curved_sigma_color(),
             ..self.settings
         };
         Self {
