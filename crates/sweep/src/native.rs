@@ -138,11 +138,13 @@ impl<'a> Src<'a> {
     }
 
     /// Bilinear samples at `(u[i], v[i])` of the recorded image (after the lens model, applied
-    /// to `u` and `v` in place), centred, into `out[i]`; NaN unless `0 ≤ u ≤ width−1` and
-    /// `0 ≤ v ≤ height−1`. Branch-free without a lens, so that the loop vectorises.
-    fn sample_into(&self, u: &mut [f32], v: &mut [f32], out: &mut [f32]) {
+    /// to `u` and `v` in place), centred, into `out[i]` where the reference pixel has a value
+    /// (`m[i] > 0`) and [`Self::inside`] the image, else 0. Returns the number of reference
+    /// pixels with a value but no sample. Branch-free without a lens, so that the loop
+    /// vectorises.
+    fn sample_into(&self, u: &mut [f32], v: &mut [f32], m: &[f32], out: &mut [f32]) -> u32 {
         let n = out.len();
-        let (u, v) = (&mut u[..n], &mut v[..n]);
+        let (u, v, m) = (&mut u[..n], &mut v[..n], &m[..n]);
         if self.lens {
             for (x, y) in u.iter_mut().zip(v.iter_mut()) {
                 if x.is_finite() && y.is_finite() {
@@ -155,6 +157,7 @@ impl<'a> Src<'a> {
         let w = self.width as u32;
         let mask = self.quads.len() - 1;
         let quads = &self.quads[..=mask];
+        let mut missing = 0;
         for i in 0..n {
             let (x, y) = (u[i], v[i]);
             // NaN and out-of-range coordinates clamp to a different value.
@@ -168,8 +171,17 @@ impl<'a> Src<'a> {
             let top = a + (b - a) * fx;
             let bottom = c + (e - c) * fx;
             let value = top + (bottom - top) * fy - CENTRE;
-            out[i] = if ok { value } else { f32::NAN };
+            let has = m[i] > 0.0;
+            out[i] = if ok & has { value } else { 0.0 };
+            missing += u32::from(has & !ok);
         }
+        missing
+    }
+
+    /// Whether [`Self::sample_into`] samples the recorded image at `(x, y)` (after the lens).
+    fn inside(&self, x: f32, y: f32) -> bool {
+        let (wm1, hm1) = ((self.width - 1) as f32, (self.height - 1) as f32);
+        (0.0..=wm1).contains(&x) & (0.0..=hm1).contains(&y)
     }
 }
 
@@ -433,13 +445,8 @@ fn sweep_tile(
                 1 => src.project::<{ COLD_STEPS / 2 }, LAST>(planes, d, 0.0, proj, (mm, mr)),
                 _ => src.project::<WARM_STEPS, EXTRAPOLATE>(planes, d, 1.0, proj, (mm, mr)),
             }
-            src.sample_into(mm, mr, ms);
             // Reference pixels without a sample: none, or the masked moments in full.
-            let missing: u32 = m
-                .iter()
-                .zip(&*ms)
-                .map(|(&m, s)| u32::from((m > 0.0) & !s.is_finite()))
-                .sum();
+            let missing = src.sample_into(mm, mr, m, ms);
             let mut add_costs = |row: usize, ref_sums: [&[f32]; 3], s_sums: &[Vec<f32>]| {
                 let block = row * bw..(row + 1) * bw;
                 let [s0, s1, s2] = ref_sums;
@@ -449,20 +456,17 @@ fn sweep_tile(
                 }
             };
             if missing > 0 {
+                // (`mm`, `mr` still hold the sampled coordinates.)
                 for i in 0..n {
-                    let ok = (m[i] > 0.0) & ms[i].is_finite();
+                    let ok = (m[i] > 0.0) & src.inside(mm[i], mr[i]);
                     mm[i] = f32::from(u8::from(ok));
                     mr[i] = if ok { r[i] } else { 0.0 };
-                    ms[i] = if ok { ms[i] } else { 0.0 };
                 }
                 let moments = |[m, r, s]: [f32; 3]| [m, r, r * r, s, s * s, r * s];
                 boxes.sums(t, half, [&*mm, &*mr, &*ms], moments, |row, sums| {
                     add_costs(row, [0, 1, 2].map(|j| &sums[j][..bw]), &sums[3..]);
                 });
             } else {
-                for (s, &m) in ms.iter_mut().zip(m) {
-                    *s = if m > 0.0 { *s } else { 0.0 };
-                }
                 let moments = |[s, r]: [f32; 2]| [s, s * s, r * s];
                 boxes.sums(t, half, [&*ms, r], moments, |row, sums| {
                     let block = row * bw..(row + 1) * bw;
