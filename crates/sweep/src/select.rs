@@ -100,6 +100,72 @@ impl WtaState {
     }
 }
 
+/// The running winner-take-all of a tile's output pixels, as [`WtaState`] in structure-of-arrays
+/// form so that the update vectorises: the costs are kept as summed over the sources (`f32`,
+/// the same order as their means), the sum of the means in `f64` as `WtaState` does, and
+/// [`Wta::state`] gives the `WtaState` the `f64` updates would have reached.
+pub(crate) struct Wta {
+    best: Vec<f32>,
+    /// `u32::MAX` before the first update.
+    index: Vec<u32>,
+    c_minus: Vec<f32>,
+    c_plus: Vec<f32>,
+    prev: Vec<f32>,
+    sum: Vec<f64>,
+}
+
+impl Wta {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            best: vec![f32::INFINITY; n],
+            index: vec![u32::MAX; n],
+            c_minus: vec![0.0; n],
+            c_plus: vec![0.0; n],
+            prev: vec![0.0; n],
+            sum: vec![0.0; n],
+        }
+    }
+
+    /// Takes hypothesis `k`'s summed costs (`k` = 0, 1, 2, …); `scale` makes them means.
+    #[allow(clippy::needless_range_loop)]
+    pub(crate) fn update(&mut self, k: u32, costs: &[f32], scale: f64) {
+        let n = costs.len();
+        let (best, index, sum) = (
+            &mut self.best[..n],
+            &mut self.index[..n],
+            &mut self.sum[..n],
+        );
+        let (c_minus, c_plus) = (&mut self.c_minus[..n], &mut self.c_plus[..n]);
+        let prev = &mut self.prev[..n];
+        for p in 0..n {
+            let c = costs[p];
+            sum[p] += f64::from(c) * scale;
+            let better = c < best[p];
+            // Hypothesis k follows the best (with none yet, index + 1 wraps to 0 = k only
+            // when k = 0, where a cost that is not better is NaN and never read).
+            let after = index[p].wrapping_add(1) == k;
+            c_plus[p] = if !better & after { c } else { c_plus[p] };
+            c_minus[p] = if better { prev[p] } else { c_minus[p] };
+            index[p] = if better { k } else { index[p] };
+            best[p] = if better { c } else { best[p] };
+            prev[p] = c;
+        }
+    }
+
+    /// Pixel `p`'s state as [`WtaState`] (costs as means: `scale` as given to `update`).
+    pub(crate) fn state(&self, p: usize, scale: f64) -> WtaState {
+        let mean = |c: f32| f64::from(c) * scale;
+        WtaState {
+            best: mean(self.best[p]),
+            index: (self.index[p] != u32::MAX).then_some(self.index[p]),
+            c_minus: mean(self.c_minus[p]),
+            c_plus: mean(self.c_plus[p]),
+            sum: self.sum[p],
+            prev: mean(self.prev[p]),
+        }
+    }
+}
+
 /// A cost volume to select depths from: `costs[k · pixels + p]` is the cost of hypothesis `k`
 /// at pixel `p`, with hypotheses uniform over `depth_range` (ray depth, both ends included).
 #[derive(Debug, Clone, Copy)]
