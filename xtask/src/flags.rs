@@ -90,6 +90,17 @@ pub struct MethodFlags {
     /// [default: PatchMatch's own].
     #[arg(long)]
     pub pm_curved_stride: Option<u32>,
+    /// PatchMatch: radius, pixels, of the neighbourhood each pixel's quadric is fitted to
+    /// [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_curvature_radius: Option<u32>,
+    /// PatchMatch: radius of the final depth smoothing (0 = none) [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_smooth_radius: Option<u32>,
+    /// PatchMatch: the wider smoothing radius, used where it agrees (0 = none) [default:
+    /// PatchMatch's own].
+    #[arg(long)]
+    pub pm_smooth_wide_radius: Option<u32>,
 }
 
 /// The depth methods.
@@ -116,6 +127,9 @@ impl MethodFlags {
                 .map_or(d.sweep_init, |i| i == "sweep"),
             curved_window: self.pm_curved_window.unwrap_or(d.curved_window),
             curved_stride: self.pm_curved_stride.unwrap_or(d.curved_stride),
+            curvature_radius: self.pm_curvature_radius.unwrap_or(d.curvature_radius),
+            smooth_radius: self.pm_smooth_radius.unwrap_or(d.smooth_radius),
+            smooth_wide_radius: self.pm_smooth_wide_radius.unwrap_or(d.smooth_wide_radius),
             ..d
         };
         s.validate().context("--pm-*")?;

@@ -139,6 +139,7 @@ pub fn patchmatch_cpu(
             out.confidence[i] = (1.0 - p.cost).clamp(0.0, 1.0) as f32;
         }
     }
+    crate::finish(&mut out, settings, pb.range);
     Ok(out)
 }
 

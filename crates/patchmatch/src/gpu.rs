@@ -275,7 +275,7 @@ impl GpuPatchMatch {
             queue.submit([commands]);
             planes = read_back(device, &planes_s, n).map_err(gpu_err)?;
         }
-        let run_s = t1.elapsed().as_secs_f64();
+        let mut run_s = t1.elapsed().as_secs_f64();
         let t2 = Instant::now();
         let cost: Vec<f32> = read_back(device, &costs_s, n).map_err(gpu_err)?;
         let mut out = PatchMatchOutput {
@@ -295,10 +295,14 @@ impl GpuPatchMatch {
                 out.confidence[i] = (1.0 - c).clamp(0.0, 1.0);
             }
         }
+        let readback_s = t2.elapsed().as_secs_f64();
+        let t3 = Instant::now();
+        crate::finish(&mut out, settings, pb.range);
+        run_s += t3.elapsed().as_secs_f64();
         out.timings = PatchMatchTimings {
             setup_s,
             run_s,
-            readback_s: t2.elapsed().as_secs_f64(),
+            readback_s,
         };
         Ok(out)
     }

@@ -46,6 +46,7 @@ mod cpu;
 mod curved;
 mod gpu;
 mod problem;
+mod smooth;
 
 pub use cpu::patchmatch_cpu;
 pub use gpu::{GpuPatchMatch, MAX_SOURCES};
@@ -118,6 +119,16 @@ pub struct PatchMatchSettings {
     /// 0.076 mm, flat with noise 0.02 0.093 → 0.087 mm, undulating 0.219 → 0.218 mm).
     #[serde(default)]
     pub curved_bilateral: bool,
+    /// Radius, pixels, of the final depth smoothing (0 = none, else 1..=15): each valid
+    /// pixel's depth becomes the value at the pixel of a quadratic fitted to its neighbours'
+    /// depths (see `smooth_wide_radius`).
+    #[serde(default)]
+    pub smooth_radius: u32,
+    /// A wider smoothing radius (0 = none, else above `smooth_radius`, at most 31): used where
+    /// its fit agrees with the `smooth_radius` fit within 1.5 times that fit's RMS residual (a
+    /// flat bed), the narrow fit elsewhere (a curved one).
+    #[serde(default)]
+    pub smooth_wide_radius: u32,
 }
 
 fn default_curvature_radius() -> u32 {
@@ -148,6 +159,8 @@ impl Default for PatchMatchSettings {
             curvature_radius: default_curvature_radius(),
             sweep_init: true,
             curved_bilateral: false,
+            smooth_radius: 0,
+            smooth_wide_radius: 0,
         }
     }
 }
@@ -192,6 +205,18 @@ impl PatchMatchSettings {
         }
         if !(2..=15).contains(&self.curvature_radius) {
             return bad("curvature_radius", self.curvature_radius.into(), "2..=15");
+        }
+        if self.smooth_radius > 15 {
+            return bad("smooth_radius", self.smooth_radius.into(), "0, or 1..=15");
+        }
+        if self.smooth_wide_radius != 0
+            && (self.smooth_wide_radius <= self.smooth_radius || self.smooth_wide_radius > 31)
+        {
+            return bad(
+                "smooth_wide_radius",
+                self.smooth_wide_radius.into(),
+                "0, or above smooth_radius and at most 31",
+            );
         }
         if !(0.0..=2.0).contains(&self.max_cost) {
             return bad("max_cost", self.max_cost.into(), "0..=2");
@@ -242,6 +267,12 @@ impl std::fmt::Display for PatchMatchSettings {
                 },
                 self.curvature_radius
             )?;
+        }
+        if self.smooth_radius > 0 {
+            write!(f, ", depths smoothed over radius {}", self.smooth_radius)?;
+            if self.smooth_wide_radius > 0 {
+                write!(f, " (or {} where it agrees)", self.smooth_wide_radius)?;
+            }
         }
         write!(f, ", cost ≤ {}, seed {}", self.max_cost, self.seed)
     }
@@ -305,6 +336,19 @@ pub(crate) fn check_inputs(
         }
     }
     Ok(())
+}
+
+/// The output's last step for both backends: the optional depth smoothing
+/// ([`PatchMatchSettings::smooth_radius`]).
+pub(crate) fn finish(out: &mut PatchMatchOutput, settings: &PatchMatchSettings, range: (f64, f64)) {
+    let size = (out.width as usize, out.height as usize);
+    out.depth = smooth::smooth(
+        &out.depth,
+        size,
+        settings.smooth_radius,
+        settings.smooth_wide_radius,
+        range,
+    );
 }
 
 /// Diagnostics: the cost of plane `(d, n)` at pixel `(x, y)` (CPU reference arithmetic).

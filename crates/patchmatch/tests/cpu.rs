@@ -55,6 +55,29 @@ fn bad_settings_are_named() {
             },
             "max_cost",
         ),
+        (
+            PatchMatchSettings {
+                smooth_radius: 16,
+                ..ok
+            },
+            "smooth_radius",
+        ),
+        (
+            PatchMatchSettings {
+                smooth_radius: 4,
+                smooth_wide_radius: 4,
+                ..ok
+            },
+            "smooth_wide_radius",
+        ),
+        (
+            PatchMatchSettings {
+                smooth_radius: 4,
+                smooth_wide_radius: 32,
+                ..ok
+            },
+            "smooth_wide_radius",
+        ),
     ] {
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains(name), "{e}");
