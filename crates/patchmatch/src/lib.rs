@@ -119,7 +119,7 @@ pub struct PatchMatchSettings {
     /// 0.076 mm, flat with noise 0.02 0.093 → 0.087 mm, undulating 0.219 → 0.218 mm).
     #[serde(default)]
     pub curved_bilateral: bool,
-    /// Radius, pixels, of the final depth smoothing (0 = none, else 1..=15): each valid
+    /// Radius, pixels, of the final depth smoothing (0 = none, else 2..=15): each valid
     /// pixel's depth becomes the value at the pixel of a quadratic fitted to its neighbours'
     /// depths (see `smooth_wide_radius`).
     #[serde(default)]
@@ -206,8 +206,8 @@ impl PatchMatchSettings {
         if !(2..=15).contains(&self.curvature_radius) {
             return bad("curvature_radius", self.curvature_radius.into(), "2..=15");
         }
-        if self.smooth_radius > 15 {
-            return bad("smooth_radius", self.smooth_radius.into(), "0, or 1..=15");
+        if self.smooth_radius == 1 || self.smooth_radius > 15 {
+            return bad("smooth_radius", self.smooth_radius.into(), "0, or 2..=15");
         }
         if self.smooth_wide_radius != 0
             && (self.smooth_wide_radius <= self.smooth_radius || self.smooth_wide_radius > 31)

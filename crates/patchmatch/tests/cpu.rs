@@ -64,6 +64,13 @@ fn bad_settings_are_named() {
         ),
         (
             PatchMatchSettings {
+                smooth_radius: 1,
+                ..ok
+            },
+            "smooth_radius",
+        ),
+        (
+            PatchMatchSettings {
                 smooth_radius: 4,
                 smooth_wide_radius: 4,
                 ..ok
