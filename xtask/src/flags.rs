@@ -70,6 +70,10 @@ pub struct MethodFlags {
     /// PatchMatch window side (odd, 3..=31) [default: PatchMatch's own].
     #[arg(long)]
     pub pm_window: Option<u32>,
+    /// PatchMatch: sample every this many pixels of the window (1..=window/2) [default:
+    /// PatchMatch's own].
+    #[arg(long)]
+    pub pm_stride: Option<u32>,
     /// PatchMatch red–black rounds (1..=64) [default: PatchMatch's own].
     #[arg(long)]
     pub pm_iterations: Option<u32>,
@@ -118,6 +122,7 @@ impl MethodFlags {
         let d = PatchMatchSettings::default();
         let s = PatchMatchSettings {
             window: self.pm_window.unwrap_or(d.window),
+            stride: self.pm_stride.unwrap_or(d.stride),
             iterations: self.pm_iterations.unwrap_or(d.iterations),
             top_k: self.pm_top_k.unwrap_or(d.top_k),
             seed: self.pm_seed.unwrap_or(d.seed),

@@ -127,10 +127,10 @@ impl GpuPatchMatch {
             }
         }
         let mut cams = Vec::with_capacity(sources.len());
-        let mut images: Vec<f32> = Vec::new();
+        let mut images: Vec<u32> = Vec::new();
         for s in sources {
             cams.push(SrcCamU::new(s.camera, images.len() as u32));
-            images.extend_from_slice(s.image);
+            images.extend(pack_pairs(s.image, s.camera.width as usize));
         }
         let init_map: Vec<f32> = init.map_or_else(|| vec![0.0], <[f32]>::to_vec);
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -305,5 +305,65 @@ impl GpuPatchMatch {
             readback_s,
         };
         Ok(out)
+    }
+}
+
+/// A source image for `sample_pm`: per pixel the 16-bit levels of itself and its right-hand
+/// neighbour (the last column repeats itself) in one `u32`, so a bilinear sample reads two
+/// words instead of four (the gathers are what the rounds spend their time on). The image is
+/// first stretched to its own `[min, max]`: NCC does not see an affine change of a source's
+/// grey levels, and the stretch spends all 16 bits on the levels present (non-finite → min).
+fn pack_pairs(image: &[f32], width: usize) -> Vec<u32> {
+    let finite = image.iter().copied().filter(|v| v.is_finite());
+    let lo = finite.clone().fold(f32::INFINITY, f32::min);
+    let hi = finite.fold(f32::NEG_INFINITY, f32::max);
+    let scale = if hi > lo { 65535.0 / (hi - lo) } else { 0.0 };
+    let level = |v: f32| {
+        if v.is_finite() {
+            ((v - lo) * scale).round().clamp(0.0, 65535.0) as u32
+        } else {
+            0
+        }
+    };
+    image
+        .chunks(width.max(1))
+        .flat_map(|row| {
+            (0..row.len())
+                .map(move |x| level(row[x]) | (level(row[(x + 1).min(row.len() - 1)]) << 16))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_pairs;
+
+    fn unpack(w: u32) -> (f64, f64) {
+        (
+            f64::from(w & 0xffff) / 65535.0,
+            f64::from(w >> 16) / 65535.0,
+        )
+    }
+
+    #[test]
+    fn packed_pairs_hold_each_pixel_and_its_right_neighbour_stretched_to_16_bits() {
+        // 3×2, levels 0.2..=0.7: stretched to 0..=1 by (v - 0.2) / 0.5.
+        let image = [0.2, 0.45, 0.7, 0.3, f32::NAN, 0.6];
+        let packed = pack_pairs(&image, 3);
+        assert_eq!(packed.len(), 6);
+        let level = |v: f32| (f64::from(v) - 0.2) / 0.5;
+        for (i, &w) in packed.iter().enumerate() {
+            let (x, row) = (i % 3, i / 3);
+            let right = row * 3 + (x + 1).min(2);
+            let (a, b) = unpack(w);
+            let want = |v: f32| if v.is_finite() { level(v) } else { 0.0 };
+            assert!((a - want(image[i])).abs() < 1e-4, "pixel {i}: {a}");
+            assert!(
+                (b - want(image[right])).abs() < 1e-4,
+                "pixel {i} right: {b}"
+            );
+        }
+        // A constant image has no contrast to keep: every level is 0.
+        assert!(pack_pairs(&[0.5; 4], 2).iter().all(|&w| w == 0));
     }
 }

@@ -100,9 +100,10 @@ pub struct PatchMatchSettings {
     #[serde(default)]
     pub curved_window: u32,
     /// Sample every `curved_stride` pixels of the curved polish's window (1..=curved_window/2
-    /// when it is set), as COLMAP and ACMM sample sparsely. Stride 2 ran 198 → 158 s (one
-    /// loaded pair of runs) but cost the undulating bed 0.22 → 0.31 mm (cam00 640×480), so
-    /// the default is 1.
+    /// when it is set), as COLMAP and ACMM sample sparsely. Alone, stride 2 cost the
+    /// undulating bed 0.22 → 0.31 mm (cam00 640×480); with the final smoothing only 0.20 →
+    /// 0.23 mm (noise 0.02) for a fifth of the time, but the backends then part on more
+    /// pixels (within 0.1 mm: 99.6 → 98.3 % at 320×240), so the default is 1.
     #[serde(default = "default_curved_stride")]
     pub curved_stride: u32,
     /// Radius, pixels, of the neighbourhood whose points fit each pixel's quadric (2..=15).
@@ -122,17 +123,25 @@ pub struct PatchMatchSettings {
     /// Radius, pixels, of the final depth smoothing (0 = none, else 2..=15): each valid
     /// pixel's depth becomes the value at the pixel of a quadratic fitted to its neighbours'
     /// depths (see `smooth_wide_radius`).
-    #[serde(default)]
+    #[serde(default = "default_smooth_radius")]
     pub smooth_radius: u32,
     /// A wider smoothing radius (0 = none, else above `smooth_radius`, at most 31): used where
     /// its fit agrees with the `smooth_radius` fit within 1.5 times that fit's RMS residual (a
     /// flat bed), the narrow fit elsewhere (a curved one).
-    #[serde(default)]
+    #[serde(default = "default_smooth_wide_radius")]
     pub smooth_wide_radius: u32,
 }
 
 fn default_curvature_radius() -> u32 {
     4
+}
+
+fn default_smooth_radius() -> u32 {
+    4
+}
+
+fn default_smooth_wide_radius() -> u32 {
+    12
 }
 
 fn default_curved_stride() -> u32 {
@@ -141,14 +150,16 @@ fn default_curved_stride() -> u32 {
 
 impl Default for PatchMatchSettings {
     fn default() -> Self {
-        // Measured at 640×480 on cam00 (the issue notes): propagation window 5 (7 and 11 flatten
-        // the ripples), all 4 sources (top 2: flat 0.24 → 0.17 mm), 3 rounds from the sweep
-        // (as good as 6 from random, half the time), curved polish over 11 (15 breaks the
-        // undulating bed: 0.20 → 0.43 mm).
+        // Measured at 640×480 on cam00 (the issue notes): propagation window 5 (7 and 11
+        // flatten the ripples), all 4 sources (top 2: flat 0.24 → 0.17 mm), rounds from the
+        // sweep (as good as 6 from random, half the time), curved polish over 11 (15 breaks
+        // the undulating bed: 0.20 → 0.43 mm). With the final smoothing (radius 4, wide 12),
+        // 2 rounds are enough (noise 0.02: flat 0.087 → 0.062 mm, undulating 0.237 → 0.198,
+        // slope 0.094 → 0.077; 1 round breaks the slope: 0.24 mm, normals 7.7°).
         Self {
             window: 5,
             stride: 1,
-            iterations: 3,
+            iterations: 2,
             top_k: 4,
             sigma_color: 0.3,
             sigma_space: 1e6,
@@ -159,8 +170,8 @@ impl Default for PatchMatchSettings {
             curvature_radius: default_curvature_radius(),
             sweep_init: true,
             curved_bilateral: false,
-            smooth_radius: 0,
-            smooth_wide_radius: 0,
+            smooth_radius: default_smooth_radius(),
+            smooth_wide_radius: default_smooth_wide_radius(),
         }
     }
 }

@@ -32,7 +32,7 @@ const MAX_SRC: u32 = 8u;
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> rays: array<vec4<f32>>;      // 2 per pixel: origin+valid, dir
 @group(0) @binding(2) var<storage, read> cams: array<SrcCam>;
-@group(0) @binding(3) var<storage, read> src_img: array<f32>;
+@group(0) @binding(3) var<storage, read> src_img: array<u32>;    // gpu.rs pack_pairs
 @group(0) @binding(4) var<storage, read> ref_img: array<f32>;
 @group(0) @binding(5) var<storage, read> init_depth: array<f32>;
 @group(0) @binding(6) var<storage, read_write> planes: array<vec4<f32>>;  // d, nx, ny, nz
@@ -83,17 +83,15 @@ fn sample_pm(cam: SrcCam, u: f32, v: f32) -> f32 {
     }
     let x0 = min(u32(u), w - 1u);
     let y0 = min(u32(v), h - 1u);
-    let x1 = min(x0 + 1u, w - 1u);
     let y1 = min(y0 + 1u, h - 1u);
     let ax = u - f32(x0);
     let ay = v - f32(y0);
     let base = cam.dims.z;
-    let a = src_img[base + y0 * w + x0];
-    let b = src_img[base + y0 * w + x1];
-    let c = src_img[base + y1 * w + x0];
-    let d = src_img[base + y1 * w + x1];
-    let top = a + (b - a) * ax;
-    let bottom = c + (d - c) * ax;
+    // Each word holds a pixel and its right-hand neighbour (x0 + 1 clamped), 16 bits each.
+    let ab = unpack2x16unorm(src_img[base + y0 * w + x0]);
+    let cd = unpack2x16unorm(src_img[base + y1 * w + x0]);
+    let top = ab.x + (ab.y - ab.x) * ax;
+    let bottom = cd.x + (cd.y - cd.x) * ax;
     return top + (bottom - top) * ay;
 }
 

@@ -47,8 +47,11 @@ fn gpu_and_cpu_agree_on_a_small_scene() {
         0.05,
     )
     .unwrap();
+    // The final smoothing is one host function that both backends' depths go through (there
+    // is no second implementation to compare), and it spreads each differing pixel over its
+    // neighbourhood: compare what the two backends compute, the depths before it.
     let s = PatchMatchSettings {
-        iterations: 3,
+        smooth_radius: 0,
         ..Default::default()
     };
     let cpu = patchmatch_cpu(views[0], &views[1..], &s, range, None).unwrap();
@@ -74,7 +77,7 @@ fn gpu_and_cpu_agree_on_a_small_scene() {
         }
     }
     let pct = 100.0 * close as f64 / both as f64;
-    eprintln!("GPU and CPU within 0.1 mm on {close}/{both} pixels ({pct:.2} %)");
+    println!("GPU and CPU within 0.1 mm on {close}/{both} pixels ({pct:.2} %)");
     assert!(both > 320 * 240 / 2, "{both} pixels with a depth");
     assert!(pct >= 99.0, "{pct:.2} %");
 }
