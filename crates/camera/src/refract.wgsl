@@ -24,6 +24,23 @@ const NEWTON_STEPS: u32 = 4u;
 // Snell's law in the vertical plane, NEWTON_STEPS steps from the paraxial guess; a function of
 // `pt` alone, so every anchor is the same whichever batch computes it.
 fn crossing(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
+    let c = crossing_from(cam, pt, -1.0, NEWTON_STEPS);
+    return vec4<f32>(c.pc, c.ok);
+}
+
+// A surface crossing: p_cam = R (q - C), ok (1 or 0), and `ratio` = r / r_q (the crossing's
+// horizontal distance from the camera over the point's; -1 when the point is under the camera:
+// a nearby point then starts from the paraxial guess).
+struct Crossing {
+    pc: vec3<f32>,
+    ok: f32,
+    ratio: f32,
+}
+
+// `crossing` with `steps` Newton steps from the paraxial guess (`ratio` < 0) or from
+// r = ratio · r_q: a nearby point's ratio is a start that two steps make exact (the ratio
+// changes with the point's depth; tests/projection.rs in the patchmatch crate).
+fn crossing_from(cam: SrcCam, pt: vec3<f32>, ratio: f32, steps: u32) -> Crossing {
     let h_c = cam.center.w - cam.center.z;
     let h_q = pt.z - cam.center.w;
     let dx = pt.x - cam.center.x;
@@ -35,7 +52,10 @@ fn crossing(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
     let hq2 = h_q * h_q;
     // f(r) = na r/|a| - nw (r_q - r)/|b| = 0, f increasing; paraxial guess sin ~ tan.
     var r = r_q * nw * h_c / (na * h_q + nw * h_c);
-    for (var i = 0u; i < NEWTON_STEPS; i++) {
+    if (ratio >= 0.0) {
+        r = r_q * ratio;
+    }
+    for (var i = 0u; i < steps; i++) {
         let a2 = r * r + hc2;
         let a = sqrt(a2);
         let wv = r_q - r;
@@ -46,12 +66,14 @@ fn crossing(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
         r = clamp(r - f / df, 0.0, r_q);
     }
     var u = vec2<f32>(0.0);
+    var k = -1.0;
     if (r_q > 0.0) {
         u = vec2<f32>(dx, dy) / r_q;
+        k = r / r_q;
     }
     // q - C = (ux r, uy r, h_c).
     let pc = r * (u.x * cam.col0.xyz + u.y * cam.col1.xyz) + h_c * cam.col2.xyz;
-    return vec4<f32>(pc, select(0.0, 1.0, h_q > 0.0));
+    return Crossing(pc, select(0.0, 1.0, h_q > 0.0), k);
 }
 
 // Camera-frame vector -> recorded (distorted) pixel; (u, v, ok).

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use crate::curved;
 use crate::problem::{
-    Curv, FACING, MAX_COST, NEIGHBOURS, POLISH_STEPS, Problem, polish_offset, polish_start,
-    refine_scale, uniform,
+    CURVED_POLISH_STEPS, Curv, FACING, MAX_COST, POLISH_STEPS, Problem, curved_polish_start,
+    neighbours, polish_offset, polish_start, refine_scale, uniform,
 };
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
@@ -91,7 +91,10 @@ pub fn patchmatch_cpu(
     let mut state: Vec<Plane> = state
         .par_iter()
         .enumerate()
-        .map(|(i, p)| polish(&pb, *p, i % w, i / w))
+        .map(|(i, p)| {
+            let start = polish_start(settings, pb.range);
+            polish(&pb, *p, (i % w, i / w), start, POLISH_STEPS)
+        })
         .collect();
     if settings.curved_window > 0 {
         let planes: Vec<(f64, Vector3<f64>)> = state.iter().map(|p| (p.d, p.n)).collect();
@@ -111,7 +114,8 @@ pub fn patchmatch_cpu(
                     n: f.n,
                     cost: p.cost,
                 });
-                polish(&cpb, start, i % w, i / w)
+                let delta = curved_polish_start(settings, pb.range);
+                polish(&cpb, start, (i % w, i / w), delta, CURVED_POLISH_STEPS)
             })
             .collect();
     }
@@ -174,7 +178,7 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
             *best = Plane { d, n, cost };
         }
     };
-    for (dx, dy) in NEIGHBOURS {
+    for &(dx, dy) in neighbours(round) {
         let (nx, ny) = (x as i64 + i64::from(dx), y as i64 + i64::from(dy));
         if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
             continue;
@@ -207,16 +211,21 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
     best
 }
 
-/// The final depth polish of one pixel's plane: `POLISH_STEPS` parabola steps along its ray
-/// (`polish_offset`, δ halving from `polish_start`) with the normal kept, on the sources the
-/// plane picks; the result is the last step's depth and its cost.
-fn polish(pb: &Problem, mut best: Plane, x: usize, y: usize) -> Plane {
+/// The depth polish of one pixel's plane: `steps` parabola steps along its ray
+/// (`polish_offset`, δ halving from `delta`) with the normal kept, on the sources the plane
+/// picks; the result is the last step's depth and its cost.
+fn polish(
+    pb: &Problem,
+    mut best: Plane,
+    (x, y): (usize, usize),
+    mut delta: f64,
+    steps: u32,
+) -> Plane {
     if !best.d.is_finite() {
         return best;
     }
     let (cost, mask) = pb.cost(x, y, best.d, &best.n);
     best.cost = cost;
-    let mut delta = polish_start(&pb.settings, pb.range);
     let n = best.n;
     let (lo, hi) = pb.range;
     let cost_at = |d: f64| {
@@ -226,7 +235,7 @@ fn polish(pb: &Problem, mut best: Plane, x: usize, y: usize) -> Plane {
             MAX_COST
         }
     };
-    for _ in 0..POLISH_STEPS {
+    for _ in 0..steps {
         let (cm, cp) = (cost_at(best.d - delta), cost_at(best.d + delta));
         best.d = (best.d + polish_offset(best.cost, cm, cp) * delta).clamp(lo, hi);
         best.cost = cost_at(best.d);

@@ -9,7 +9,9 @@ use bytemuck::{Pod, Zeroable};
 use nalgebra::Vector3;
 
 use crate::curved;
-use crate::problem::{Problem, polish_start, refine_scale};
+use crate::problem::{
+    CURVED_POLISH_STEPS, POLISH_STEPS, Problem, curved_polish_start, polish_start, refine_scale,
+};
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
 /// The shader as compiled: the lens models and refractive projection, then `patchmatch.wgsl`.
@@ -207,6 +209,7 @@ impl GpuPatchMatch {
         }
         let mut polish = ParamsU {
             scale: polish_start(settings, pb.range) as f32,
+            step: POLISH_STEPS,
             ..base
         };
         let curved = settings.curved_window > 0;
@@ -262,6 +265,8 @@ impl GpuPatchMatch {
             polish.half = settings.curved_window / 2;
             polish.stride = settings.curved_stride;
             polish.curved = 1;
+            polish.scale = curved_polish_start(settings, pb.range) as f32;
+            polish.step = CURVED_POLISH_STEPS;
             polish.sigma_color = settings.curved_sigma_color();
             let pass = (
                 &self.polish,

@@ -14,12 +14,16 @@
 //! are placed by the quadratic reference-pixel → source-pixel map through those six, and
 //! sampled every `stride` pixels, as COLMAP and ACMM sample sparsely. [`projection_error`]
 //! measures what the model costs against exact projection of every sample (0.005 px; the tests
-//! bound it).
+//! bound it). The shader projects the five corners with two Newton steps from the centre's
+//! crossing instead of four from the paraxial guess (`tests/projection.rs`: within 1e-4 px of
+//! exact), and reads the reference side of a window (bilateral weights, grey levels and their
+//! sums) once per pixel for all the planes and sources it scores.
 //!
 //! **The loop.** Initial planes from a given depth map (e.g. the plane sweep's winner, with a
 //! horizontal normal) or at random; then `iterations` rounds, each updating the pixels of one
 //! checkerboard colour and then the other. An update evaluates the planes of 8 neighbours of
-//! the other colour (at distance 1 and 5 along rows and columns), then 3 random refinements
+//! the other colour (at distance 1 and 5 along rows and columns; after the first round only
+//! the 4 at distance 1), then 3 random refinements
 //! (a new depth; a perturbed depth and normal; a perturbed normal) whose scale halves each
 //! round, keeping the best. The cost of a plane is `1 − NCC` (bilateral weights on the
 //! reference grey difference), averaged over the best `top_k` sources. **View selection**: at
@@ -28,15 +32,16 @@
 //! round, colour, draw), so both backends draw the same numbers and the result is
 //! deterministic for a given seed.
 //!
-//! **Polish and the curved stage.** After the rounds every pixel's depth is polished by three
-//! parabola steps along its ray (normal kept). A small window is needed on a curved bed (a
+//! **Polish and the curved stage.** After the rounds every pixel's depth is polished by two
+//! parabola steps along its ray (normal kept), δ from half the last round's depth perturbation. A small window is needed on a curved bed (a
 //! plane over 11 pixels of 5 cm ripples is off by a millimetre) but is noisy on a flat one; so,
 //! with `curved_window` set, each pixel's surface is then fitted by a cubic through its
 //! neighbours' polished points (`curvature_radius`; curvatures that the residuals explain as
 //! noise are shrunk to 0), and its depth is polished again over the larger `curved_window`, on
-//! the **curved** patch: each window pixel's plane point is moved along its own ray to the
-//! fitted quadric, and the window's samples weigh the same (`curved_bilateral` for the rounds'
-//! bilateral weights). The output normal is the fitted one.
+//! the **curved** patch (one parabola step, δ continuing the halving): each window pixel's plane
+//! point is moved along its own ray to the fitted quadric, and the window's samples weigh the
+//! same (`curved_bilateral` for the rounds' bilateral weights). The output normal is the
+//! fitted one.
 //!
 //! Outputs: ray depth (NaN where invalid: no patch with cost ≤ `max_cost` inside the range),
 //! unit normals in the world frame (**pointing up toward the cameras**, NaN where invalid),

@@ -12,7 +12,7 @@ struct Params {
     seed: u32,
     colour: u32,
     round: u32,
-    step: u32,
+    step: u32,          // rounds: the half-round (random numbers); polish: its parabola steps
     has_init: u32,
     _pad0: u32,
     lo: f32,
@@ -66,13 +66,28 @@ fn perturb(n: vec3<f32>, scale: f32, a: f32, b: f32, c: f32) -> vec3<f32> {
     return normalize(n + scale * vec3<f32>(2.0 * a - 1.0, 2.0 * b - 1.0, 2.0 * c - 1.0));
 }
 
-// World point -> recorded pixel of `cam`: (u, v, ok) (refract.wgsl's crossing and to_pixel).
-fn project(cam: SrcCam, pt: vec3<f32>) -> vec3<f32> {
-    let c = crossing(cam, pt);
-    if (c.w < 0.5) {
+// World point -> recorded pixel of `cam`: (u, v, ok, ratio) from the paraxial guess
+// (refract.wgsl's crossing and to_pixel); `ratio` warm-starts `project_near`.
+fn project(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
+    let c = crossing_from(cam, pt, -1.0, NEWTON_STEPS);
+    if (c.ok < 0.5) {
+        return vec4<f32>(0.0);
+    }
+    return vec4<f32>(to_pixel(cam, c.pc), c.ratio);
+}
+
+// The projection of a point near one that `project` gave `ratio`: WARM_STEPS Newton steps from
+// that ratio instead of NEWTON_STEPS from the paraxial guess. The window's corners are up to a
+// centimetre from its centre: tests/projection.rs bounds the difference from `project` and from
+// the exact f64 projection (one step was off by up to 0.03 px for a 10 mm change in depth).
+const WARM_STEPS: u32 = 2u;
+
+fn project_near(cam: SrcCam, pt: vec3<f32>, ratio: f32) -> vec3<f32> {
+    let c = crossing_from(cam, pt, ratio, WARM_STEPS);
+    if (c.ok < 0.5) {
         return vec3<f32>(0.0);
     }
-    return to_pixel(cam, c.xyz);
+    return to_pixel(cam, c.pc);
 }
 
 fn sample_pm(cam: SrcCam, u: f32, v: f32) -> f32 {
@@ -139,6 +154,53 @@ fn axis(fp: vec2<f32>, f0: vec2<f32>, fm: vec2<f32>, a: f32, b: f32) -> vec4<f32
     return vec4<f32>((f0 - fm) / b, 0.0, 0.0);
 }
 
+// The reference side of the window of the pixel being scored, the same for every plane and
+// source it is scored on: per sample (bilateral weight, grey), 0 weight outside the image,
+// cached when the window has at most MAX_WIN samples; and the sums of w, w r, w r².
+const MAX_WIN: u32 = 225u;
+var<private> win: array<vec2<f32>, MAX_WIN>;
+var<private> win_sums: vec3<f32>;
+var<private> win_cached: bool;
+var<private> win_centre: f32;
+
+fn window_weight(x: i32, y: i32, ox: i32, oy: i32) -> vec2<f32> {
+    let qx = x + ox;
+    let qy = y + oy;
+    if (qx < 0 || qy < 0 || qx >= i32(P.width) || qy >= i32(P.height)) {
+        return vec2<f32>(0.0);
+    }
+    let r = ref_img[u32(qy) * P.width + u32(qx)];
+    let wq = exp(-abs(r - win_centre) / P.sigma_color - f32(ox * ox + oy * oy) * P.spatial);
+    return vec2<f32>(wq, r);
+}
+
+fn prepare_window(x: i32, y: i32) {
+    let h = i32(P.half);
+    let st = i32(P.stride);
+    let side = u32(2 * h / st + 1);
+    win_cached = side * side <= MAX_WIN;
+    win_centre = ref_img[u32(y) * P.width + u32(x)];
+    win_sums = vec3<f32>(0.0);
+    var k = 0u;
+    for (var oy = -h; oy <= h; oy += st) {
+        for (var ox = -h; ox <= h; ox += st) {
+            let wr = window_weight(x, y, ox, oy);
+            if (win_cached) {
+                win[k] = wr;
+            }
+            k += 1u;
+            win_sums += vec3<f32>(wr.x, wr.x * wr.y, wr.x * wr.y * wr.y);
+        }
+    }
+}
+
+fn window_sample(k: u32, x: i32, y: i32, ox: i32, oy: i32) -> vec2<f32> {
+    if (win_cached) {
+        return win[k];
+    }
+    return window_weight(x, y, ox, oy);
+}
+
 // 1 - NCC of plane (d, n) at pixel (x, y) in source s; MAX_COST when it fails.
 fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f32 {
     let cam = cams[s];
@@ -151,7 +213,7 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
         if (cs[k].p.w < 0.5) {
             return MAX_COST;
         }
-        let pr = project(cam, cs[k].p.xyz);
+        let pr = project_near(cam, cs[k].p.xyz, c.w);
         if (pr.z < 0.5) {
             return MAX_COST;
         }
@@ -173,44 +235,44 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
         let m = c.xy + gx.xy * sx + gy.xy * sy + 0.5 * (gx.zw * sx * sx + gy.zw * sy * sy);
         dxy = (uv[4] - m) / (sx * sy);
     }
-    let centre = ref_img[u32(y) * P.width + u32(x)];
+    // The window's samples in rows, each row's source positions by forward differences of the
+    // quadratic map (exact up to rounding); the reference side comes from `prepare_window`.
     let h = i32(P.half);
-    var wt = 0.0;
-    var w_all = 0.0;
-    var sr = 0.0;
+    let st = i32(P.stride);
+    let fs = f32(st);
+    let fx0 = f32(-h);
+    let dd = gx.zw * fs * fs;
+    var k = 0u;
+    var bad = vec3<f32>(0.0);
     var ss = 0.0;
-    var srr = 0.0;
     var sss = 0.0;
     var srs = 0.0;
-    for (var oy = -h; oy <= h; oy += i32(P.stride)) {
-        let qy = y + oy;
-        if (qy < 0 || qy >= i32(P.height)) {
-            continue;
-        }
-        for (var ox = -h; ox <= h; ox += i32(P.stride)) {
-            let qx = x + ox;
-            if (qx < 0 || qx >= i32(P.width)) {
-                continue;
+    for (var oy = -h; oy <= h; oy += st) {
+        let fy = f32(oy);
+        var p = c.xy + gx.xy * fx0 + gy.xy * fy + 0.5 * (gx.zw * fx0 * fx0 + gy.zw * fy * fy)
+            + dxy * fx0 * fy;
+        var dp = gx.xy * fs + 0.5 * gx.zw * (2.0 * fx0 * fs + fs * fs) + dxy * fs * fy;
+        for (var ox = -h; ox <= h; ox += st) {
+            let wr = window_sample(k, x, y, ox, oy);
+            k += 1u;
+            if (wr.x > 0.0) {
+                let sv = sample_pm(cam, p.x, p.y);
+                if (sv < 0.0) {
+                    bad += vec3<f32>(wr.x, wr.x * wr.y, wr.x * wr.y * wr.y);
+                } else {
+                    ss += wr.x * sv;
+                    sss += wr.x * sv * sv;
+                    srs += wr.x * wr.y * sv;
+                }
             }
-            let r = ref_img[u32(qy) * P.width + u32(qx)];
-            let wq = exp(-abs(r - centre) / P.sigma_color - f32(ox * ox + oy * oy) * P.spatial);
-            w_all += wq;
-            let fx = f32(ox);
-            let fy = f32(oy);
-            let p = c.xy + gx.xy * fx + gy.xy * fy + 0.5 * (gx.zw * fx * fx + gy.zw * fy * fy)
-                + dxy * fx * fy;
-            let sv = sample_pm(cam, p.x, p.y);
-            if (sv < 0.0) {
-                continue;
-            }
-            wt += wq;
-            sr += wq * r;
-            ss += wq * sv;
-            srr += wq * r * r;
-            sss += wq * sv * sv;
-            srs += wq * r * sv;
+            p += dp;
+            dp += dd;
         }
     }
+    let w_all = win_sums.x;
+    let wt = w_all - bad.x;
+    let sr = win_sums.y - bad.y;
+    let srr = win_sums.z - bad.z;
     if (!(wt > 0.0) || wt < 0.5 * w_all) {
         return MAX_COST;
     }
@@ -324,6 +386,7 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
     let x = i32(i % P.width);
     let y = i32(i / P.width);
     planes[i] = vec4<f32>(d, n);
+    prepare_window(x, y);
     costs[i] = plane_cost(x, y, d, n).cost;
 }
 
@@ -368,6 +431,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let v = rays[2u * i + 1u].xyz;
     let cur = planes[i];
     var best = Best(cur.x, cur.yzw, costs[i]);
+    prepare_window(i32(x), i32(y));
     // View selection: the current plane picks the sources every candidate is scored on.
     // (When every source is picked, the stored cost is already over all of them.)
     var mask = (1u << P.n_src) - 1u;
@@ -378,7 +442,9 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let xi = i32(x);
     let yi = i32(y);
-    for (var k = 0u; k < 8u; k++) {
+    // problem::neighbours: all 8 in the first round, the 4 at distance 1 after it.
+    let n_nb = select(4u, 8u, P.round == 0u);
+    for (var k = 0u; k < n_nb; k++) {
         let nx = xi + NEIGHBOURS[k].x;
         let ny = yi + NEIGHBOURS[k].y;
         if (nx < 0 || ny < 0 || nx >= i32(P.width) || ny >= i32(P.height)) {
@@ -419,11 +485,9 @@ fn cost_at(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
     return MAX_COST;
 }
 
-// The final depth polish (cpu.rs `polish`): POLISH_STEPS parabola steps along the ray from
-// delta = P.scale, the normal kept, on the sources the plane picks; with P.curved, on each
-// pixel's curved patch (`curv`). One invocation per pixel.
-const POLISH_STEPS: u32 = 3u;   // problem::POLISH_STEPS
-
+// The depth polish (cpu.rs `polish`): P.step parabola steps along the ray from delta =
+// P.scale, the normal kept, on the sources the plane picks; with P.curved, on each pixel's
+// curved patch (`curv`). One invocation per pixel.
 @compute @workgroup_size(64)
 fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
@@ -440,11 +504,12 @@ fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (P.curved == 1u) {
         bend = curv[i].xyz;
     }
+    prepare_window(x, y);
     let sel = plane_cost(x, y, cur.x, n);
     var d = cur.x;
     var c0 = sel.cost;
     var delta = P.scale;
-    for (var k = 0u; k < POLISH_STEPS; k++) {
+    for (var k = 0u; k < P.step; k++) {
         let cm = cost_at(x, y, d - delta, n, sel.mask);
         let cp = cost_at(x, y, d + delta, n, sel.mask);
         // problem::polish_offset
