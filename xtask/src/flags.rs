@@ -94,6 +94,10 @@ pub struct MethodFlags {
     /// [default: PatchMatch's own].
     #[arg(long)]
     pub pm_curved_stride: Option<u32>,
+    /// PatchMatch: sample the curved polish's window on a checkerboard (`true`/`false`)
+    /// [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_curved_checker: Option<bool>,
     /// PatchMatch: radius, pixels, of the neighbourhood each pixel's quadric is fitted to
     /// [default: PatchMatch's own].
     #[arg(long)]
@@ -132,6 +136,7 @@ impl MethodFlags {
                 .map_or(d.sweep_init, |i| i == "sweep"),
             curved_window: self.pm_curved_window.unwrap_or(d.curved_window),
             curved_stride: self.pm_curved_stride.unwrap_or(d.curved_stride),
+            curved_checker: self.pm_curved_checker.unwrap_or(d.curved_checker),
             curvature_radius: self.pm_curvature_radius.unwrap_or(d.curvature_radius),
             smooth_radius: self.pm_smooth_radius.unwrap_or(d.smooth_radius),
             smooth_wide_radius: self.pm_smooth_wide_radius.unwrap_or(d.smooth_wide_radius),

@@ -103,7 +103,7 @@ pub fn patchmatch_cpu(
             .iter()
             .map(|f| f.map_or(Curv { k: [0.0; 3] }, |f| f.curv))
             .collect();
-        let cpb = pb.curved(settings.curved_window, settings.curved_stride, curv);
+        let cpb = pb.curved(curv);
         state = state
             .par_iter()
             .zip(&fits)

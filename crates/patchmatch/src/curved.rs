@@ -70,12 +70,20 @@ fn fit_pixel(pb: &Problem, planes: &[(f64, Vector3<f64>)], r: i64, i: usize) -> 
             }
         }
     }
-    let (coef, _) = solve(&pts)?;
+    let mut eq = Normal::of(&pts);
+    let (coef, _) = eq.solve(&pts)?;
     let mut res: Vec<f64> = pts.iter().map(|p| (p.2 - eval(&coef, p)).abs()).collect();
-    res.sort_by(f64::total_cmp);
-    let limit = (OUTLIER * res[res.len() / 2]).max(1e-4);
-    pts.retain(|p| (p.2 - eval(&coef, p)).abs() <= limit);
-    let (coef, var) = solve(&pts)?;
+    let mid = res.len() / 2;
+    let limit = (OUTLIER * *res.select_nth_unstable_by(mid, f64::total_cmp).1).max(1e-4);
+    // The second fit's equations: the first's less the outliers' rows.
+    pts.retain(|p| {
+        let keep = (p.2 - eval(&coef, p)).abs() <= limit;
+        if !keep {
+            eq.remove(p);
+        }
+        keep
+    });
+    let (coef, var) = eq.solve(&pts)?;
     let inflate = f64::from(pb.settings.window).powi(2);
     let shrink = |k, v| shrink(k, inflate * v);
     let (a, b, c) = (coef[0], coef[1], coef[2]);
@@ -119,38 +127,76 @@ fn eval(c: &Coef, p: &(f64, f64, f64)) -> f64 {
     c.dot(&row(p.0, p.1))
 }
 
-/// Least squares for the ten coefficients (normal equations, in millimetres so that they are
-/// well conditioned) and their variances from the residuals; both in metres (a), unitless
-/// (b, c), 1/m (curvatures), 1/m² (cubic terms).
-fn solve(pts: &[(f64, f64, f64)]) -> Option<(Coef, Coef)> {
-    if pts.len() < MIN_POINTS {
-        return None;
+/// Millimetres per metre: the normal equations are built in millimetres so that they are well
+/// conditioned.
+const MM: f64 = 1e3;
+
+/// The normal equations `AᵀA x = Aᵀb` of the fit (upper triangle of `AᵀA`, in millimetres).
+struct Normal {
+    ata: SMatrix<f64, 10, 10>,
+    atb: Coef,
+}
+
+impl Normal {
+    fn of(pts: &[(f64, f64, f64)]) -> Self {
+        let mut eq = Self {
+            ata: SMatrix::zeros(),
+            atb: Coef::zeros(),
+        };
+        for p in pts {
+            eq.add(p, 1.0);
+        }
+        eq
     }
-    const MM: f64 = 1e3;
-    let mut ata = SMatrix::<f64, 10, 10>::zeros();
-    let mut atb = Coef::zeros();
-    for p in pts {
+
+    fn add(&mut self, p: &(f64, f64, f64), sign: f64) {
         let r = row(p.0 * MM, p.1 * MM);
-        ata += r * r.transpose();
-        atb += r * (p.2 * MM);
+        for a in 0..10 {
+            let ra = sign * r[a];
+            for b in a..10 {
+                self.ata[(a, b)] += ra * r[b];
+            }
+            self.atb[a] += ra * p.2 * MM;
+        }
     }
-    let chol = ata.cholesky()?;
-    let x = chol.solve(&atb);
-    let inv = chol.inverse();
-    let sse: f64 = pts
-        .iter()
-        .map(|p| (p.2 * MM - x.dot(&row(p.0 * MM, p.1 * MM))).powi(2))
-        .sum();
-    let sigma2 = sse / (pts.len() - 10).max(1) as f64;
-    let unit = |k: usize| match k {
-        0 => 1.0 / MM,
-        1 | 2 => 1.0,
-        3..=5 => MM,
-        _ => MM * MM,
-    };
-    let c = Coef::from_fn(|k, _| x[k] * unit(k));
-    let v = Coef::from_fn(|k, _| sigma2 * inv[(k, k)] * unit(k) * unit(k));
-    (c.iter().chain(v.iter()).all(|v| v.is_finite())).then_some((c, v))
+
+    fn remove(&mut self, p: &(f64, f64, f64)) {
+        self.add(p, -1.0);
+    }
+
+    /// Least squares for the ten coefficients of `pts` (whose equations these are) and their
+    /// variances from the residuals; both in metres (a), unitless (b, c), 1/m (curvatures),
+    /// 1/m² (cubic terms).
+    fn solve(&self, pts: &[(f64, f64, f64)]) -> Option<(Coef, Coef)> {
+        if pts.len() < MIN_POINTS {
+            return None;
+        }
+        let mut ata = self.ata;
+        ata.fill_lower_triangle_with_upper_triangle();
+        let chol = ata.cholesky()?;
+        let x = chol.solve(&self.atb);
+        let inv = chol.inverse();
+        let sse: f64 = pts
+            .iter()
+            .map(|p| (p.2 * MM - x.dot(&row(p.0 * MM, p.1 * MM))).powi(2))
+            .sum();
+        let sigma2 = sse / (pts.len() - 10).max(1) as f64;
+        let unit = |k: usize| match k {
+            0 => 1.0 / MM,
+            1 | 2 => 1.0,
+            3..=5 => MM,
+            _ => MM * MM,
+        };
+        let c = Coef::from_fn(|k, _| x[k] * unit(k));
+        let v = Coef::from_fn(|k, _| sigma2 * inv[(k, k)] * unit(k) * unit(k));
+        (c.iter().chain(v.iter()).all(|v| v.is_finite())).then_some((c, v))
+    }
+}
+
+/// [`Normal::solve`] of `pts`' own equations.
+#[cfg(test)]
+fn solve(pts: &[(f64, f64, f64)]) -> Option<(Coef, Coef)> {
+    Normal::of(pts).solve(pts)
 }
 
 #[cfg(test)]
@@ -184,6 +230,37 @@ mod tests {
                 c[k]
             );
             assert!(var[k] < 1e-12, "variance {k}: {}", var[k]);
+        }
+    }
+
+    #[test]
+    fn removing_rows_gives_the_equations_of_the_rest() {
+        let pts = points(1e-4);
+        let mut eq = Normal::of(&pts);
+        let rest: Vec<_> = pts
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % 7 != 3)
+            .map(|(_, p)| *p)
+            .collect();
+        for p in pts.iter().skip(3).step_by(7) {
+            eq.remove(p);
+        }
+        let (a, va) = eq.solve(&rest).unwrap();
+        let (b, vb) = solve(&rest).unwrap();
+        for k in 0..10 {
+            assert!(
+                (a[k] - b[k]).abs() <= 1e-9 * b[k].abs().max(1.0),
+                "coefficient {k}: {} vs {}",
+                a[k],
+                b[k]
+            );
+            assert!(
+                (va[k] - vb[k]).abs() <= 1e-6 * vb[k].abs().max(1e-20),
+                "variance {k}: {} vs {}",
+                va[k],
+                vb[k]
+            );
         }
     }
 

@@ -51,7 +51,7 @@ pub(crate) struct ParamsU {
     scale: f32,
     spatial: f32,
     curved: u32,
-    _pad2: u32,
+    checker: u32,
     _pad3: u32,
 }
 
@@ -167,7 +167,7 @@ impl GpuPatchMatch {
             scale: 0.0,
             spatial: 0.5 / (settings.sigma_space * settings.sigma_space),
             curved: 0,
-            _pad2: 0,
+            checker: 0,
             _pad3: 0,
         };
         // `step` does not read the initial depths (binding 5): its automatic layout lacks it.
@@ -267,6 +267,7 @@ impl GpuPatchMatch {
             polish.curved = 1;
             polish.scale = curved_polish_start(settings, pb.range) as f32;
             polish.step = CURVED_POLISH_STEPS;
+            polish.checker = u32::from(settings.curved_checker);
             polish.sigma_color = settings.curved_sigma_color();
             let pass = (
                 &self.polish,

@@ -111,6 +111,12 @@ pub struct PatchMatchSettings {
     /// pixels (within 0.1 mm: 99.6 → 98.3 % at 320×240), so the default is 1.
     #[serde(default = "default_curved_stride")]
     pub curved_stride: u32,
+    /// Sample the curved polish's window on a checkerboard: of its `curved_stride` grid only
+    /// the samples `(i, j)` with `i + j` even, half of them over the same span. Measured (cam00
+    /// 640×480, noise 0.02, against every sample): undulating 0.190 → 0.193 mm, flat 0.063 →
+    /// 0.053, slope 0.066 → 0.057.
+    #[serde(default = "default_curved_checker")]
+    pub curved_checker: bool,
     /// Radius, pixels, of the neighbourhood whose points fit each pixel's quadric (2..=15).
     #[serde(default = "default_curvature_radius")]
     pub curvature_radius: u32,
@@ -153,6 +159,10 @@ fn default_curved_stride() -> u32 {
     1
 }
 
+fn default_curved_checker() -> bool {
+    true
+}
+
 impl Default for PatchMatchSettings {
     fn default() -> Self {
         // Measured at 640×480 on cam00 (the issue notes): propagation window 5 (7 and 11
@@ -172,6 +182,7 @@ impl Default for PatchMatchSettings {
             seed: 1,
             curved_window: 11,
             curved_stride: default_curved_stride(),
+            curved_checker: default_curved_checker(),
             curvature_radius: default_curvature_radius(),
             sweep_init: true,
             curved_bilateral: false,
@@ -273,9 +284,14 @@ impl std::fmt::Display for PatchMatchSettings {
         if self.curved_window > 0 {
             write!(
                 f,
-                ", curved polish over window {} (stride {}, {} weights, quadric fit radius {} px)",
+                ", curved polish over window {} (stride {}{}, {} weights, quadric fit radius {} px)",
                 self.curved_window,
                 self.curved_stride,
+                if self.curved_checker {
+                    ", checkerboard"
+                } else {
+                    ""
+                },
                 if self.curved_bilateral {
                     "bilateral"
                 } else {

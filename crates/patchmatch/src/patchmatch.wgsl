@@ -21,7 +21,7 @@ struct Params {
     scale: f32,
     spatial: f32,       // 1 / (2 sigma_space^2)
     curved: u32,        // polish: 1 when `curv` holds each pixel's curved patch
-    _pad2: u32,
+    checker: u32,       // 1: only the window samples (i, j) with i + j even (problem::Problem::checker)
     _pad3: u32,
 }
 
@@ -182,8 +182,12 @@ fn prepare_window(x: i32, y: i32) {
     win_centre = ref_img[u32(y) * P.width + u32(x)];
     win_sums = vec3<f32>(0.0);
     var k = 0u;
+    let ck = P.checker;
+    var row = 0;
     for (var oy = -h; oy <= h; oy += st) {
-        for (var ox = -h; ox <= h; ox += st) {
+        let x0 = -h + select(0, st * (row % 2), ck == 1u);
+        row += 1;
+        for (var ox = x0; ox <= h; ox += st * select(1, 2, ck == 1u)) {
             let wr = window_weight(x, y, ox, oy);
             if (win_cached) {
                 win[k] = wr;
@@ -239,20 +243,25 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
     // quadratic map (exact up to rounding); the reference side comes from `prepare_window`.
     let h = i32(P.half);
     let st = i32(P.stride);
-    let fs = f32(st);
-    let fx0 = f32(-h);
+    let ck = P.checker;
+    let xstep = st * select(1, 2, ck == 1u);
+    let fs = f32(xstep);
     let dd = gx.zw * fs * fs;
     var k = 0u;
+    var row = 0;
     var bad = vec3<f32>(0.0);
     var ss = 0.0;
     var sss = 0.0;
     var srs = 0.0;
     for (var oy = -h; oy <= h; oy += st) {
         let fy = f32(oy);
+        let ox0 = -h + select(0, st * (row % 2), ck == 1u);
+        row += 1;
+        let fx0 = f32(ox0);
         var p = c.xy + gx.xy * fx0 + gy.xy * fy + 0.5 * (gx.zw * fx0 * fx0 + gy.zw * fy * fy)
             + dxy * fx0 * fy;
         var dp = gx.xy * fs + 0.5 * gx.zw * (2.0 * fx0 * fs + fs * fs) + dxy * fs * fy;
-        for (var ox = -h; ox <= h; ox += st) {
+        for (var ox = ox0; ox <= h; ox += xstep) {
             let wr = window_sample(k, x, y, ox, oy);
             k += 1u;
             if (wr.x > 0.0) {

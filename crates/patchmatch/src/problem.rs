@@ -118,6 +118,9 @@ pub(crate) struct Problem<'a> {
     pub offsets: Vec<i32>,
     /// Per pixel, the curved patch of the final polish (empty: planes).
     pub curv: Vec<Curv>,
+    /// Sample only the window offsets `(offsets[i], offsets[j])` with `i + j` even (the curved
+    /// polish with `curved_checker`).
+    pub checker: bool,
 }
 
 /// A pixel's curved patch: the surface departs from the plane `(X_p, n)` by
@@ -167,12 +170,15 @@ impl<'a> Problem<'a> {
             settings: *settings,
             offsets: offsets(settings),
             curv: Vec::new(),
+            checker: false,
         }
     }
 
-    /// The same problem with a window of side `window` sampled every `stride` pixels and
-    /// curved patches `curv`.
-    pub fn curved(&self, window: u32, stride: u32, curv: Vec<Curv>) -> Self {
+    /// The same problem with the curved polish's window (`curved_window`, sampled every
+    /// `curved_stride` pixels, on a checkerboard with `curved_checker`) and curved patches
+    /// `curv`.
+    pub fn curved(&self, curv: Vec<Curv>) -> Self {
+        let (window, stride) = (self.settings.curved_window, self.settings.curved_stride);
         let settings = PatchMatchSettings {
             window,
             stride,
@@ -185,6 +191,7 @@ impl<'a> Problem<'a> {
             offsets: offsets(&settings),
             settings,
             curv,
+            checker: self.settings.curved_checker,
             ..*self
         }
     }
@@ -310,14 +317,14 @@ impl<'a> Problem<'a> {
         let spatial = 0.5 / f64::from(self.settings.sigma_space).powi(2);
         let (mut wt, mut w_all) = (0.0, 0.0);
         let (mut sr, mut ss, mut srr, mut sss, mut srs) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &dy in &self.offsets {
+        for (j, &dy) in self.offsets.iter().enumerate() {
             let qy = y as i64 + i64::from(dy);
             if qy < 0 || qy >= self.h as i64 {
                 continue;
             }
-            for &dx in &self.offsets {
+            for (i, &dx) in self.offsets.iter().enumerate() {
                 let qx = x as i64 + i64::from(dx);
-                if qx < 0 || qx >= self.w as i64 {
+                if qx < 0 || qx >= self.w as i64 || (self.checker && (i + j) % 2 == 1) {
                     continue;
                 }
                 let r = f64::from(self.reference[qy as usize * self.w + qx as usize]);
