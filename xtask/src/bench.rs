@@ -36,11 +36,10 @@ use crate::{compare, machine};
 /// How rows and the machine are labelled when `--backend gpu` found no adapter.
 const NO_ADAPTER: &str = "cpu (no GPU adapter)";
 /// Why bench runs no PatchMatch board validation. Measured by `cargo xtask board --method
-/// patchmatch --width 320 --height 240 --depths 32` on 2 llvmpipe cores shared with other
-/// jobs: 26.5 s for one pose's one reference view (`--poses 1 --references 1`), 29.9 s and
-/// 39.8 s for two poses' two views each (`--poses 2 --references 2`).
-const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: 15-27 s per reference view at 320x240 \
-     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take 8-14 min, far over its \
+/// patchmatch --width 320 --height 240 --depths 32 --poses 1 --references 1` on 2 llvmpipe
+/// cores (ac1fe42): 4.0 s for the one view's depth map, 6.0 s in all.
+const PATCHMATCH_BOARD_SKIPPED: &str = "patchmatch: about 4 s per reference view at 320x240 \
+     on 2 llvmpipe cores, so the bench's 8 poses x 4 views would take over 2 min, over its \
      60 s budget for the board; run with --board-patchmatch (or `cargo xtask board --method \
      patchmatch`)";
 /// Why bench runs no board validation of the AquaMVS peer.
