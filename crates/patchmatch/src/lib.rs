@@ -15,8 +15,8 @@
 //! sampled every `stride` pixels, as COLMAP and ACMM sample sparsely. [`projection_error`]
 //! measures what the model costs against exact projection of every sample (0.005 px; the tests
 //! bound it). The shader projects the five corners with two Newton steps from the centre's
-//! crossing instead of four from the paraxial guess (`tests/projection.rs`: within 1e-4 px of
-//! exact), and reads the reference side of a window (bilateral weights, grey levels and their
+//! crossing instead of four from the paraxial guess (`tests/projection.rs`: within 2e-4 px of
+//! exact, 7e-5 measured), and reads the reference side of a window (bilateral weights, grey levels and their
 //! sums) once per pixel for all the planes and sources it scores.
 //!
 //! **The loop.** Initial planes from a given depth map (e.g. the plane sweep's winner, with a
@@ -33,7 +33,8 @@
 //! deterministic for a given seed.
 //!
 //! **Polish and the curved stage.** After the rounds every pixel's depth is polished by two
-//! parabola steps along its ray (normal kept), δ from half the last round's depth perturbation. A small window is needed on a curved bed (a
+//! parabola steps along its ray (normal kept), δ from half the last round's depth
+//! perturbation. A small window is needed on a curved bed (a
 //! plane over 11 pixels of 5 cm ripples is off by a millimetre) but is noisy on a flat one; so,
 //! with `curved_window` set, each pixel's surface is then fitted by a cubic through its
 //! neighbours' polished points (`curvature_radius`; curvatures that the residuals explain as

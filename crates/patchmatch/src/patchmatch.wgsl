@@ -66,28 +66,19 @@ fn perturb(n: vec3<f32>, scale: f32, a: f32, b: f32, c: f32) -> vec3<f32> {
     return normalize(n + scale * vec3<f32>(2.0 * a - 1.0, 2.0 * b - 1.0, 2.0 * c - 1.0));
 }
 
-// World point -> recorded pixel of `cam`: (u, v, ok, ratio) from the paraxial guess
-// (refract.wgsl's crossing and to_pixel); `ratio` warm-starts `project_near`.
-fn project(cam: SrcCam, pt: vec3<f32>) -> vec4<f32> {
-    let c = crossing_from(cam, pt, -1.0, NEWTON_STEPS);
+// World point -> recorded pixel of `cam`: (u, v, ok, ratio), `steps` Newton steps from the
+// paraxial guess (`ratio` < 0, as refract.wgsl's crossing) or from a nearby point's `ratio`.
+// A window's corners start from its centre's ratio: WARM_STEPS instead of NEWTON_STEPS. They are
+// up to a centimetre from the centre; tests/projection.rs bounds the difference from the cold
+// and the exact f64 projection (one step was off by up to 0.03 px for a 10 mm change in depth).
+const WARM_STEPS: u32 = 2u;
+
+fn project(cam: SrcCam, pt: vec3<f32>, ratio: f32, steps: u32) -> vec4<f32> {
+    let c = crossing_from(cam, pt, ratio, steps);
     if (c.ok < 0.5) {
         return vec4<f32>(0.0);
     }
     return vec4<f32>(to_pixel(cam, c.pc), c.ratio);
-}
-
-// The projection of a point near one that `project` gave `ratio`: WARM_STEPS Newton steps from
-// that ratio instead of NEWTON_STEPS from the paraxial guess. The window's corners are up to a
-// centimetre from its centre: tests/projection.rs bounds the difference from `project` and from
-// the exact f64 projection (one step was off by up to 0.03 px for a 10 mm change in depth).
-const WARM_STEPS: u32 = 2u;
-
-fn project_near(cam: SrcCam, pt: vec3<f32>, ratio: f32) -> vec3<f32> {
-    let c = crossing_from(cam, pt, ratio, WARM_STEPS);
-    if (c.ok < 0.5) {
-        return vec3<f32>(0.0);
-    }
-    return to_pixel(cam, c.pc);
 }
 
 fn sample_pm(cam: SrcCam, u: f32, v: f32) -> f32 {
@@ -208,7 +199,7 @@ fn window_sample(k: u32, x: i32, y: i32, ox: i32, oy: i32) -> vec2<f32> {
 // 1 - NCC of plane (d, n) at pixel (x, y) in source s; MAX_COST when it fails.
 fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f32 {
     let cam = cams[s];
-    let c = project(cam, pt);
+    let c = project(cam, pt, -1.0, NEWTON_STEPS);
     if (c.z < 0.5) {
         return MAX_COST;
     }
@@ -217,7 +208,7 @@ fn source_cost(s: u32, x: i32, y: i32, pt: vec3<f32>, cs: array<Corner, 5>) -> f
         if (cs[k].p.w < 0.5) {
             return MAX_COST;
         }
-        let pr = project_near(cam, cs[k].p.xyz, c.w);
+        let pr = project(cam, cs[k].p.xyz, c.w, WARM_STEPS);
         if (pr.z < 0.5) {
             return MAX_COST;
         }
