@@ -102,6 +102,13 @@ pub struct MethodFlags {
     /// [default: PatchMatch's own].
     #[arg(long)]
     pub pm_curvature_radius: Option<u32>,
+    /// PatchMatch: run the rounds on every this many pixels and rows (1..=4) [default:
+    /// PatchMatch's own].
+    #[arg(long)]
+    pub pm_lattice: Option<u32>,
+    /// PatchMatch: depths of the plane sweep that starts the rounds [default: PatchMatch's own].
+    #[arg(long)]
+    pub pm_init_depths: Option<u32>,
     /// PatchMatch: radius of the final depth smoothing (0 = none) [default: PatchMatch's own].
     #[arg(long)]
     pub pm_smooth_radius: Option<u32>,
@@ -138,6 +145,8 @@ impl MethodFlags {
             curved_stride: self.pm_curved_stride.unwrap_or(d.curved_stride),
             curved_checker: self.pm_curved_checker.unwrap_or(d.curved_checker),
             curvature_radius: self.pm_curvature_radius.unwrap_or(d.curvature_radius),
+            lattice: self.pm_lattice.unwrap_or(d.lattice),
+            init_depths: self.pm_init_depths.unwrap_or(d.init_depths),
             smooth_radius: self.pm_smooth_radius.unwrap_or(d.smooth_radius),
             smooth_wide_radius: self.pm_smooth_wide_radius.unwrap_or(d.smooth_wide_radius),
             ..d

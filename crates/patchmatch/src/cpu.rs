@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use crate::curved;
 use crate::problem::{
     CURVED_POLISH_STEPS, Curv, FACING, MAX_COST, POLISH_STEPS, Problem, curved_polish_start,
-    neighbours, polish_offset, polish_start, refine_scale, uniform,
+    fill_between, lattice_dims, neighbours, on_lattice, polish_offset, polish_start, refine_scale,
+    uniform,
 };
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
@@ -50,10 +51,12 @@ pub fn patchmatch_cpu(
     let (w, h) = (pb.w, pb.h);
     let (lo, hi) = pb.range;
     let seed = settings.seed;
+    let s = settings.lattice;
+    let (lw, lh) = lattice_dims(w, h, s);
     let mut state: Vec<Plane> = (0..w * h)
         .into_par_iter()
         .map(|i| {
-            let Some(r) = pb.rays[i] else {
+            let Some(r) = pb.rays[i].filter(|_| on_lattice(i % w, i / w, s)) else {
                 return NONE;
             };
             let u = |k| uniform(seed, i as u32, 0, k);
@@ -71,14 +74,16 @@ pub fn patchmatch_cpu(
     for round in 0..settings.iterations {
         for colour in 0..2 {
             let step = 1 + 2 * round + colour;
-            let updates: Vec<(usize, Plane)> = (0..h)
+            // Red–black on the lattice: lattice pixel (lx, ly) is pixel (s·lx, s·ly).
+            let updates: Vec<(usize, Plane)> = (0..lh)
                 .into_par_iter()
-                .flat_map_iter(|y| {
-                    let start = (y + colour as usize) % 2;
+                .flat_map_iter(|ly| {
+                    let start = (ly + colour as usize) % 2;
                     let (pb, state) = (&pb, &state);
-                    (start..w).step_by(2).map(move |x| {
-                        let i = y * w + x;
-                        (i, update(pb, state, x, y, round, step))
+                    let (s, y) = (s as usize, s as usize * ly);
+                    (start..lw).step_by(2).map(move |lx| {
+                        let x = s * lx;
+                        (y * w + x, update(pb, state, (x, y), s as i64, round, step))
                     })
                 })
                 .collect();
@@ -87,18 +92,31 @@ pub fn patchmatch_cpu(
             }
         }
     }
-    // The plane polish, then (with a curved window) the quadric fit and the curved polish.
+    // The plane polish (on the lattice), then (with a curved window) the quadric fit and the
+    // curved polish of every pixel.
     let mut state: Vec<Plane> = state
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let start = polish_start(settings, pb.range);
-            polish(&pb, *p, (i % w, i / w), start, POLISH_STEPS)
+            let known = settings.top_k as usize >= sources.len();
+            let last = settings.curved_window == 0;
+            polish(&pb, *p, (i % w, i / w), start, POLISH_STEPS, (known, last))
         })
         .collect();
     if settings.curved_window > 0 {
-        let planes: Vec<(f64, Vector3<f64>)> = state.iter().map(|p| (p.d, p.n)).collect();
-        let fits = curved::fit(&pb, &planes, settings.curvature_radius);
+        let mut planes: Vec<(f64, Vector3<f64>)> = state.iter().map(|p| (p.d, p.n)).collect();
+        fill_between(&pb, &mut planes, s);
+        for (p, &(d, n)) in state.iter_mut().zip(&planes) {
+            if !p.d.is_finite() && d.is_finite() {
+                *p = Plane {
+                    d,
+                    n,
+                    cost: MAX_COST,
+                };
+            }
+        }
+        let fits = curved::fit(&pb, &planes, settings.curvature_radius, s);
         let curv = fits
             .iter()
             .map(|f| f.map_or(Curv { k: [0.0; 3] }, |f| f.curv))
@@ -115,7 +133,14 @@ pub fn patchmatch_cpu(
                     cost: p.cost,
                 });
                 let delta = curved_polish_start(settings, pb.range);
-                polish(&cpb, start, (i % w, i / w), delta, CURVED_POLISH_STEPS)
+                polish(
+                    &cpb,
+                    start,
+                    (i % w, i / w),
+                    delta,
+                    CURVED_POLISH_STEPS,
+                    (false, true),
+                )
             })
             .collect();
     }
@@ -147,9 +172,16 @@ pub fn patchmatch_cpu(
     Ok(out)
 }
 
-/// The new plane of pixel `(x, y)` in half-round `step` of `round`: neighbours' planes, then
-/// three refinements.
-fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u32) -> Plane {
+/// The new plane of pixel `(x, y)` in half-round `step` of `round`: the planes of its
+/// neighbours on the lattice of spacing `s`, then three refinements.
+fn update(
+    pb: &Problem,
+    state: &[Plane],
+    (x, y): (usize, usize),
+    s: i64,
+    round: u32,
+    step: u32,
+) -> Plane {
     let (w, h) = (pb.w, pb.h);
     let i = y * w + x;
     let mut best = state[i];
@@ -179,7 +211,7 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
         }
     };
     for &(dx, dy) in neighbours(round) {
-        let (nx, ny) = (x as i64 + i64::from(dx), y as i64 + i64::from(dy));
+        let (nx, ny) = (x as i64 + s * i64::from(dx), y as i64 + s * i64::from(dy));
         if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
             continue;
         }
@@ -213,19 +245,27 @@ fn update(pb: &Problem, state: &[Plane], x: usize, y: usize, round: u32, step: u
 
 /// The depth polish of one pixel's plane: `steps` parabola steps along its ray
 /// (`polish_offset`, δ halving from `delta`) with the normal kept, on the sources the plane
-/// picks; the result is the last step's depth and its cost.
+/// picks; the result is the last step's depth and its cost. With `known`, the plane's cost is
+/// already over every source (`top_k` covers them) and is not computed again; without `last`,
+/// the last depth's cost is left to whoever polishes next (the cost is then the one before).
 fn polish(
     pb: &Problem,
     mut best: Plane,
     (x, y): (usize, usize),
     mut delta: f64,
     steps: u32,
+    (known, last): (bool, bool),
 ) -> Plane {
     if !best.d.is_finite() {
         return best;
     }
-    let (cost, mask) = pb.cost(x, y, best.d, &best.n);
-    best.cost = cost;
+    let mask = if known {
+        (1u32 << pb.sources.len()) - 1
+    } else {
+        let (cost, mask) = pb.cost(x, y, best.d, &best.n);
+        best.cost = cost;
+        mask
+    };
     let n = best.n;
     let (lo, hi) = pb.range;
     let cost_at = |d: f64| {
@@ -235,10 +275,12 @@ fn polish(
             MAX_COST
         }
     };
-    for _ in 0..steps {
+    for k in 0..steps {
         let (cm, cp) = (cost_at(best.d - delta), cost_at(best.d + delta));
         best.d = (best.d + polish_offset(best.cost, cm, cp) * delta).clamp(lo, hi);
-        best.cost = cost_at(best.d);
+        if last || k + 1 < steps {
+            best.cost = cost_at(best.d);
+        }
         delta *= 0.5;
     }
     best

@@ -28,7 +28,8 @@ pub(crate) struct Fitted {
 
 /// Fits every pixel whose plane `(d, n)` is valid (finite `d`): in the tangent frame of its
 /// plane at `X_p`, the heights `z = n·(X_j − X_p)` of the neighbours' points `X_j = o_j + d_j v_j`
-/// within `radius` pixels, by least squares `z = a + b s + c t + ½A s² + B s t + ½C t²` plus
+/// within `radius` pixels (of the lattice of spacing `lattice` only: the pixels between have a
+/// plane for the frame, not a point), by least squares `z = a + b s + c t + ½A s² + B s t + ½C t²` plus
 /// the four cubic terms (so that the slope at the centre is not biased by the surface's odd
 /// terms), then again without the outliers. The pixel gets the fitted surface's point on its
 /// ray, its normal there and `k = (A, B, C)` (in the tangent basis of the new normal: the frames
@@ -41,14 +42,20 @@ pub(crate) fn fit(
     pb: &Problem,
     planes: &[(f64, Vector3<f64>)],
     radius: u32,
+    lattice: u32,
 ) -> Vec<Option<Fitted>> {
     (0..pb.w * pb.h)
         .into_par_iter()
-        .map(|i| fit_pixel(pb, planes, radius as i64, i))
+        .map(|i| fit_pixel(pb, planes, (radius as i64, lattice as i64), i))
         .collect()
 }
 
-fn fit_pixel(pb: &Problem, planes: &[(f64, Vector3<f64>)], r: i64, i: usize) -> Option<Fitted> {
+fn fit_pixel(
+    pb: &Problem,
+    planes: &[(f64, Vector3<f64>)],
+    (r, s): (i64, i64),
+    i: usize,
+) -> Option<Fitted> {
     let (d, n) = planes[i];
     let ray = pb.rays[i]?;
     if !d.is_finite() {
@@ -58,8 +65,10 @@ fn fit_pixel(pb: &Problem, planes: &[(f64, Vector3<f64>)], r: i64, i: usize) -> 
     let (e1, e2) = tangent_basis(&n);
     let (x, y) = ((i % pb.w) as i64, (i / pb.w) as i64);
     let mut pts: Vec<(f64, f64, f64)> = Vec::with_capacity(((2 * r + 1) * (2 * r + 1)) as usize);
-    for qy in (y - r).max(0)..=(y + r).min(pb.h as i64 - 1) {
-        for qx in (x - r).max(0)..=(x + r).min(pb.w as i64 - 1) {
+    // The lattice's rows and columns within the radius.
+    let first = |c: i64| ((c - r).max(0) + s - 1) / s * s;
+    for qy in (first(y)..=(y + r).min(pb.h as i64 - 1)).step_by(s as usize) {
+        for qx in (first(x)..=(x + r).min(pb.w as i64 - 1)).step_by(s as usize) {
             let j = qy as usize * pb.w + qx as usize;
             let (dj, Some(rj)) = (planes[j].0, pb.rays[j]) else {
                 continue;

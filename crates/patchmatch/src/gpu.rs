@@ -10,7 +10,8 @@ use nalgebra::Vector3;
 
 use crate::curved;
 use crate::problem::{
-    CURVED_POLISH_STEPS, POLISH_STEPS, Problem, curved_polish_start, polish_start, refine_scale,
+    CURVED_POLISH_STEPS, MAX_COST, POLISH_STEPS, Problem, curved_polish_start, fill_between,
+    lattice_dims, on_lattice, polish_start, refine_scale,
 };
 use crate::{PatchMatchError, PatchMatchOutput, PatchMatchSettings, PatchMatchTimings};
 
@@ -44,7 +45,7 @@ pub(crate) struct ParamsU {
     round: u32,
     step: u32,
     has_init: u32,
-    _pad0: u32,
+    lattice: u32,
     lo: f32,
     hi: f32,
     sigma_color: f32,
@@ -52,7 +53,7 @@ pub(crate) struct ParamsU {
     spatial: f32,
     curved: u32,
     checker: u32,
-    _pad3: u32,
+    flags: u32,
 }
 
 /// PatchMatch on a wgpu device: the two compute pipelines, built once.
@@ -112,9 +113,11 @@ impl GpuPatchMatch {
         let t0 = Instant::now();
         let pb = Problem::new(&reference, sources, settings, range);
         let n = pb.w * pb.h;
-        let groups_init = (n as u32).div_ceil(GROUP);
-        let groups_step = ((pb.w as u32).div_ceil(2) * pb.h as u32).div_ceil(GROUP);
-        if groups_init > 65535 {
+        let groups_all = (n as u32).div_ceil(GROUP);
+        let (lw, lh) = lattice_dims(pb.w, pb.h, settings.lattice);
+        let groups_init = ((lw * lh) as u32).div_ceil(GROUP);
+        let groups_step = ((lw as u32).div_ceil(2) * lh as u32).div_ceil(GROUP);
+        if groups_all > 65535 {
             return Err(PatchMatchError::Setting {
                 name: "reference pixels",
                 value: n as f64,
@@ -160,7 +163,7 @@ impl GpuPatchMatch {
             round: 0,
             step: 0,
             has_init: init.is_some() as u32,
-            _pad0: 0,
+            lattice: settings.lattice,
             lo: range.0,
             hi: range.1,
             sigma_color: settings.sigma_color,
@@ -168,7 +171,7 @@ impl GpuPatchMatch {
             spatial: 0.5 / (settings.sigma_space * settings.sigma_space),
             curved: 0,
             checker: 0,
-            _pad3: 0,
+            flags: 0,
         };
         // `step` does not read the initial depths (binding 5): its automatic layout lacks it.
         let bind = |pipeline: &wgpu::ComputePipeline, params: &ParamsU, curv_b: &wgpu::Buffer| {
@@ -207,12 +210,16 @@ impl GpuPatchMatch {
                 passes.push((&self.step, bind(&self.step, &p, &no_curv), groups_step));
             }
         }
+        let curved = settings.curved_window > 0;
+        // cpu.rs `polish`: the rounds' cost is over every source when top_k covers them, and
+        // the curved polish computes its own.
+        let known = settings.top_k as usize >= sources.len();
         let mut polish = ParamsU {
             scale: polish_start(settings, pb.range) as f32,
             step: POLISH_STEPS,
+            flags: u32::from(known) | (2 * u32::from(curved)),
             ..base
         };
-        let curved = settings.curved_window > 0;
         passes.push((
             &self.polish,
             bind(&self.polish, &polish, &no_curv),
@@ -242,25 +249,34 @@ impl GpuPatchMatch {
         if curved {
             // The curved stage on the host (`curved::fit`), then the polish on the GPU.
             let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-            let state: Vec<(f64, Vector3<f64>)> = planes
+            // Only the lattice's planes were computed; the pixels between get theirs from it.
+            let s = settings.lattice;
+            let mut state: Vec<(f64, Vector3<f64>)> = planes
                 .iter()
-                .map(|p| {
-                    (
+                .enumerate()
+                .map(|(i, p)| match on_lattice(i % pb.w, i / pb.w, s) {
+                    true => (
                         f64::from(p[0]),
                         Vector3::new(p[1], p[2], p[3]).cast::<f64>(),
-                    )
+                    ),
+                    false => (f64::NAN, Vector3::zeros()),
                 })
                 .collect();
-            let fits = curved::fit(&pb, &state, settings.curvature_radius);
+            fill_between(&pb, &mut state, s);
+            let fits = curved::fit(&pb, &state, settings.curvature_radius, s);
             let mut curv = vec![[0.0f32; 4]; n];
-            for (i, f) in fits.iter().enumerate() {
+            for (i, (f, p)) in fits.iter().zip(&state).enumerate() {
+                let (d, n) = f.map_or(*p, |f| (f.d, f.n));
+                planes[i] = [d as f32, n.x as f32, n.y as f32, n.z as f32];
                 if let Some(f) = f {
-                    planes[i] = [f.d as f32, f.n.x as f32, f.n.y as f32, f.n.z as f32];
                     let k = f.curv.k;
                     curv[i] = [k[0] as f32, k[1] as f32, k[2] as f32, 0.0];
                 }
             }
             queue.write_buffer(&planes_b, 0, bytemuck::cast_slice(&planes));
+            // Every pixel's cost is the curved polish's (MAX_COST where it has no plane).
+            let max_cost = vec![MAX_COST as f32; n];
+            queue.write_buffer(&costs_b, 0, bytemuck::cast_slice(&max_cost));
             let curv_b = storage_buffer(device, "pm curvature", &curv);
             polish.half = settings.curved_window / 2;
             polish.stride = settings.curved_stride;
@@ -269,10 +285,12 @@ impl GpuPatchMatch {
             polish.step = CURVED_POLISH_STEPS;
             polish.checker = u32::from(settings.curved_checker);
             polish.sigma_color = settings.curved_sigma_color();
+            polish.lattice = 1;
+            polish.flags = 0;
             let pass = (
                 &self.polish,
                 bind(&self.polish, &polish, &curv_b),
-                groups_init,
+                groups_all,
             );
             let commands = record(&[pass]);
             if let Some(e) = pollster::block_on(scope.pop()) {

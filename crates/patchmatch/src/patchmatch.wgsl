@@ -14,7 +14,7 @@ struct Params {
     round: u32,
     step: u32,          // rounds: the half-round (random numbers); polish: its parabola steps
     has_init: u32,
-    _pad0: u32,
+    lattice: u32,       // the pixels updated: every lattice-th of every lattice-th row
     lo: f32,
     hi: f32,
     sigma_color: f32,
@@ -22,7 +22,7 @@ struct Params {
     spatial: f32,       // 1 / (2 sigma_space^2)
     curved: u32,        // polish: 1 when `curv` holds each pixel's curved patch
     checker: u32,       // 1: only the window samples (i, j) with i + j even (problem::Problem::checker)
-    _pad3: u32,
+    flags: u32,         // polish: 1 the cost is known over every source, 2 skip the last cost
 }
 
 const FACING: f32 = 0.17;       // problem::FACING
@@ -356,12 +356,24 @@ fn plane_cost_on(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
     return sum / f32(max(count, 1u));
 }
 
+// Pixel `k` of the lattice (problem::lattice_dims, row-major), or x = width past its end.
+fn lattice_pixel(k: u32) -> vec2<u32> {
+    let s = P.lattice;
+    let lw = (P.width + s - 1u) / s;
+    let lh = (P.height + s - 1u) / s;
+    if (k >= lw * lh) {
+        return vec2<u32>(P.width, 0u);
+    }
+    return vec2<u32>((k % lw) * s, (k / lw) * s);
+}
+
 @compute @workgroup_size(64)
 fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= P.width * P.height) {
+    let px = lattice_pixel(gid.x);
+    if (px.x >= P.width) {
         return;
     }
+    let i = px.y * P.width + px.x;
     let o = rays[2u * i];
     let v = rays[2u * i + 1u].xyz;
     if (o.w < 0.5) {
@@ -383,8 +395,8 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
         d = P.lo + uniform01(i, 0u, 0u) * (P.hi - P.lo);
         n = perturb(-v, 1.0, uniform01(i, 0u, 1u), uniform01(i, 0u, 2u), uniform01(i, 0u, 3u));
     }
-    let x = i32(i % P.width);
-    let y = i32(i / P.width);
+    let x = i32(px.x);
+    let y = i32(px.y);
     planes[i] = vec4<f32>(d, n);
     prepare_window(x, y);
     costs[i] = plane_cost(x, y, d, n).cost;
@@ -414,15 +426,21 @@ const NEIGHBOURS: array<vec2<i32>, 8> = array<vec2<i32>, 8>(
 
 @compute @workgroup_size(64)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let half_w = (P.width + 1u) / 2u;
-    let y = gid.x / half_w;
-    if (y >= P.height) {
+    // Red–black on the lattice (cpu.rs): lattice pixel (lx, ly) is pixel (s lx, s ly).
+    let s = P.lattice;
+    let lw = (P.width + s - 1u) / s;
+    let lh = (P.height + s - 1u) / s;
+    let half_w = (lw + 1u) / 2u;
+    let ly = gid.x / half_w;
+    if (ly >= lh) {
         return;
     }
-    let x = 2u * (gid.x % half_w) + ((y + P.colour) % 2u);
-    if (x >= P.width) {
+    let lx = 2u * (gid.x % half_w) + ((ly + P.colour) % 2u);
+    if (lx >= lw) {
         return;
     }
+    let x = lx * s;
+    let y = ly * s;
     let i = y * P.width + x;
     let o = rays[2u * i];
     if (o.w < 0.5) {
@@ -445,8 +463,8 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     // problem::neighbours: all 8 in the first round, the 4 at distance 1 after it.
     let n_nb = select(4u, 8u, P.round == 0u);
     for (var k = 0u; k < n_nb; k++) {
-        let nx = xi + NEIGHBOURS[k].x;
-        let ny = yi + NEIGHBOURS[k].y;
+        let nx = xi + NEIGHBOURS[k].x * i32(s);
+        let ny = yi + NEIGHBOURS[k].y * i32(s);
         if (nx < 0 || ny < 0 || nx >= i32(P.width) || ny >= i32(P.height)) {
             continue;
         }
@@ -486,26 +504,31 @@ fn cost_at(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
 }
 
 // The depth polish (cpu.rs `polish`): P.step parabola steps along the ray from delta =
-// P.scale, the normal kept, on the sources the plane picks; with P.curved, on each pixel's
-// curved patch (`curv`). One invocation per pixel.
+// P.scale, the normal kept, on the sources the plane picks (every one, its cost kept, with
+// flag 1); with P.curved, on each pixel's curved patch (`curv`); without the last cost with
+// flag 2. One invocation per lattice pixel.
 @compute @workgroup_size(64)
 fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    if (i >= P.width * P.height) {
+    let px = lattice_pixel(gid.x);
+    if (px.x >= P.width) {
         return;
     }
+    let i = px.y * P.width + px.x;
     let cur = planes[i];
     if (rays[2u * i].w < 0.5 || !(cur.x == cur.x)) {
         return;
     }
-    let x = i32(i % P.width);
-    let y = i32(i / P.width);
+    let x = i32(px.x);
+    let y = i32(px.y);
     let n = cur.yzw;
     if (P.curved == 1u) {
         bend = curv[i].xyz;
     }
     prepare_window(x, y);
-    let sel = plane_cost(x, y, cur.x, n);
+    var sel = Selected(costs[i], (1u << P.n_src) - 1u);
+    if ((P.flags & 1u) == 0u) {
+        sel = plane_cost(x, y, cur.x, n);
+    }
     var d = cur.x;
     var c0 = sel.cost;
     var delta = P.scale;
@@ -523,7 +546,9 @@ fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
             off = 1.0;
         }
         d = clamp(d + off * delta, P.lo, P.hi);
-        c0 = cost_at(x, y, d, n, sel.mask);
+        if ((P.flags & 2u) == 0u || k + 1u < P.step) {
+            c0 = cost_at(x, y, d, n, sel.mask);
+        }
         delta *= 0.5;
     }
     planes[i] = vec4<f32>(d, n);

@@ -93,6 +93,51 @@ pub(crate) fn polish_offset(c0: f64, cm: f64, cp: f64) -> f64 {
     }
 }
 
+/// The lattice of the rounds: every `s`-th pixel of every `s`-th row, `(columns, rows)`.
+pub(crate) fn lattice_dims(w: usize, h: usize, s: u32) -> (usize, usize) {
+    (w.div_ceil(s as usize), h.div_ceil(s as usize))
+}
+
+/// Whether pixel `(x, y)` is on the lattice of spacing `s`.
+pub(crate) fn on_lattice(x: usize, y: usize, s: u32) -> bool {
+    x.is_multiple_of(s as usize) && y.is_multiple_of(s as usize)
+}
+
+/// The planes of the pixels between the lattice's (spacing `s`): each takes the plane of the
+/// nearest lattice pixel that has one (the four around it by distance, ties in row order),
+/// met along its own ray; NaN where none does. The curved stage's fit only needs a frame there.
+pub(crate) fn fill_between(pb: &Problem, planes: &mut [(f64, Vector3<f64>)], s: u32) {
+    if s == 1 {
+        return;
+    }
+    let s = s as usize;
+    for y in 0..pb.h {
+        for x in 0..pb.w {
+            if on_lattice(x, y, s as u32) {
+                continue;
+            }
+            let (x0, y0) = (x - x % s, y - y % s);
+            let mut around: Vec<(usize, usize)> =
+                [(x0, y0), (x0 + s, y0), (x0, y0 + s), (x0 + s, y0 + s)]
+                    .into_iter()
+                    .filter(|&(qx, qy)| qx < pb.w && qy < pb.h)
+                    .collect();
+            around.sort_by_key(|&(qx, qy)| qx.abs_diff(x).pow(2) + qy.abs_diff(y).pow(2));
+            let i = y * pb.w + x;
+            planes[i] = around
+                .into_iter()
+                .find_map(|(qx, qy)| {
+                    let j = qy * pb.w + qx;
+                    let (d, n) = planes[j];
+                    let rj = pb.rays[j]?;
+                    let d = d.is_finite().then_some(d)?;
+                    Some((pb.depth_on_plane(i, &(rj.o + rj.v * d), &n)?, n))
+                })
+                .unwrap_or((f64::NAN, Vector3::zeros()));
+        }
+    }
+}
+
 /// The window offsets sampled along each axis: `-h, -h + stride, …` up to `h`.
 pub(crate) fn offsets(settings: &PatchMatchSettings) -> Vec<i32> {
     let h = (settings.window / 2) as i32;
@@ -489,4 +534,51 @@ pub fn projection_error(
         }
     }
     Some(worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aquamvs_camera::Rig;
+
+    #[test]
+    fn pixels_between_the_lattice_take_the_nearest_lattice_plane_along_their_own_ray() {
+        let rig = Rig::reference(9, 7).unwrap();
+        let image = vec![0.5f32; 63];
+        let view = View {
+            camera: &rig.cameras[0],
+            image: &image,
+        };
+        let settings = PatchMatchSettings::default();
+        let pb = Problem::new(&view, &[view], &settings, (0.01, 5.0));
+        // One tilted plane through a point seen by the centre pixel, on every lattice pixel but
+        // (2, 2), which has none.
+        let n = Vector3::new(0.2, -0.1, -1.0).normalize();
+        let c = pb.rays[3 * 9 + 4].unwrap();
+        let x0 = c.o + c.v * 0.3;
+        let mut planes = vec![(f64::NAN, Vector3::zeros()); 63];
+        for (i, p) in planes.iter_mut().enumerate() {
+            if on_lattice(i % 9, i / 9, 2) && i != 2 * 9 + 2 {
+                *p = (pb.depth_on_plane(i, &x0, &n).unwrap(), n);
+            }
+        }
+        fill_between(&pb, &mut planes, 2);
+        for (i, &(d, m)) in planes.iter().enumerate() {
+            if i == 2 * 9 + 2 {
+                assert!(d.is_nan(), "the lattice pixel without a plane keeps none");
+                continue;
+            }
+            // Every pixel has the plane (met along its own ray), also (2, 2)'s neighbours,
+            // which take the next lattice pixel's.
+            let want = pb.depth_on_plane(i, &x0, &n).unwrap();
+            assert!((d - want).abs() < 1e-12, "pixel {i}: {d} vs {want}");
+            assert_eq!(m, n);
+        }
+        // Without any lattice plane, nothing is filled.
+        let mut none = vec![(f64::NAN, Vector3::zeros()); 63];
+        fill_between(&pb, &mut none, 2);
+        assert!(none.iter().all(|p| p.0.is_nan()));
+        assert_eq!(lattice_dims(9, 7, 2), (5, 4));
+        assert_eq!(lattice_dims(8, 6, 2), (4, 3));
+    }
 }

@@ -85,6 +85,23 @@ fn bad_settings_are_named() {
             },
             "smooth_wide_radius",
         ),
+        (PatchMatchSettings { lattice: 0, ..ok }, "lattice"),
+        (PatchMatchSettings { lattice: 5, ..ok }, "lattice"),
+        (
+            PatchMatchSettings {
+                lattice: 2,
+                curved_window: 0,
+                ..ok
+            },
+            "lattice",
+        ),
+        (
+            PatchMatchSettings {
+                init_depths: 1,
+                ..ok
+            },
+            "init_depths",
+        ),
     ] {
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains(name), "{e}");
@@ -168,6 +185,17 @@ fn runs_are_deterministic_for_a_seed() {
             assert!(a.depth[i] >= range.0 && a.depth[i] <= range.1);
         }
     }
+    // The rounds ran on the lattice (every second pixel and row); the curved polish gave the
+    // pixels between depths as often.
+    let valid = |on: bool| {
+        (0..a.depth.len())
+            .filter(|&i| ((i % 64) % 2 == 0 && (i / 64) % 2 == 0) == on)
+            .map(|i| f64::from(u8::from(a.depth[i].is_finite())))
+            .sum::<f64>()
+    };
+    let (on, between) = (valid(true) / 768.0, valid(false) / 2304.0);
+    eprintln!("valid: {on:.3} of the lattice, {between:.3} of the pixels between");
+    assert!(on > 0.5 && between > on - 0.05, "{on} {between}");
     // Bad inputs are the sweep's errors.
     let e = patchmatch_cpu(views[0], &[], &s, range, None).unwrap_err();
     assert!(e.to_string().contains("source"), "{e}");

@@ -4,7 +4,7 @@
 
 use aquamvs_camera::Rig;
 use aquamvs_patchmatch::patchmatch_cpu;
-use aquamvs_sweep::{View, sweep_cpu, sweep_native};
+use aquamvs_sweep::{SweepSettings, View, sweep_cpu, sweep_native};
 
 use crate::observe::{StageKind, observed};
 use crate::{DepthMap, DepthMethod, DepthOptions, Observer, Pipeline, PipelineError, SweepEngine};
@@ -45,16 +45,15 @@ impl Pipeline<'_> {
             camera: cam,
             image: &images[reference],
         };
-        let sweep = |view: View, sources: &[View]| {
+        let sweep = |view: View, sources: &[View], settings: &SweepSettings| {
             match &self.gpu {
                 _ if opts.engine == SweepEngine::Native => {
-                    sweep_native(view, sources, &opts.sweep, range)
+                    sweep_native(view, sources, settings, range)
                 }
-                Some(gpu) => {
-                    gpu.sweep
-                        .run(gpu.device, gpu.queue, view, sources, &opts.sweep, range)
-                }
-                None => sweep_cpu(view, sources, &opts.sweep, range),
+                Some(gpu) => gpu
+                    .sweep
+                    .run(gpu.device, gpu.queue, view, sources, settings, range),
+                None => sweep_cpu(view, sources, settings, range),
             }
             .map_err(|source| PipelineError::Sweep {
                 view: cam.name.clone(),
@@ -62,8 +61,13 @@ impl Pipeline<'_> {
             })
         };
         if let DepthMethod::PatchMatch(settings) = opts.method {
+            // The rounds refine the sweep's winner: its `init_depths` are enough.
             let init = if settings.sweep_init {
-                Some(sweep(view, &sources)?.depth)
+                let coarse = SweepSettings {
+                    depths: settings.init_depths,
+                    ..opts.sweep
+                };
+                Some(sweep(view, &sources, &coarse)?.depth)
             } else {
                 None
             };
@@ -87,7 +91,7 @@ impl Pipeline<'_> {
                 normal: Some(out.normal),
             });
         }
-        let out = sweep(view, &sources)?;
+        let out = sweep(view, &sources, &opts.sweep)?;
         Ok(DepthMap {
             view: reference,
             width: out.width,
