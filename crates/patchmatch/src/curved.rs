@@ -80,7 +80,7 @@ fn fit_pixel(
         }
     }
     let mut eq = Normal::of(&pts);
-    let (coef, _) = eq.solve(&pts)?;
+    let coef = eq.coefficients(pts.len())?;
     let mut res: Vec<f64> = pts.iter().map(|p| (p.2 - eval(&coef, p)).abs()).collect();
     let mid = res.len() / 2;
     let limit = (OUTLIER * *res.select_nth_unstable_by(mid, f64::total_cmp).1).max(1e-4);
@@ -177,28 +177,46 @@ impl Normal {
     /// variances from the residuals; both in metres (a), unitless (b, c), 1/m (curvatures),
     /// 1/m² (cubic terms).
     fn solve(&self, pts: &[(f64, f64, f64)]) -> Option<(Coef, Coef)> {
-        if pts.len() < MIN_POINTS {
-            return None;
-        }
-        let mut ata = self.ata;
-        ata.fill_lower_triangle_with_upper_triangle();
-        let chol = ata.cholesky()?;
-        let x = chol.solve(&self.atb);
+        let (chol, x) = self.factor(pts.len())?;
         let inv = chol.inverse();
         let sse: f64 = pts
             .iter()
             .map(|p| (p.2 * MM - x.dot(&row(p.0 * MM, p.1 * MM))).powi(2))
             .sum();
         let sigma2 = sse / (pts.len() - 10).max(1) as f64;
-        let unit = |k: usize| match k {
-            0 => 1.0 / MM,
-            1 | 2 => 1.0,
-            3..=5 => MM,
-            _ => MM * MM,
-        };
         let c = Coef::from_fn(|k, _| x[k] * unit(k));
         let v = Coef::from_fn(|k, _| sigma2 * inv[(k, k)] * unit(k) * unit(k));
         (c.iter().chain(v.iter()).all(|v| v.is_finite())).then_some((c, v))
+    }
+
+    /// The coefficients of [`Self::solve`] alone (the first pass needs no variances).
+    fn coefficients(&self, points: usize) -> Option<Coef> {
+        let (_, x) = self.factor(points)?;
+        let c = Coef::from_fn(|k, _| x[k] * unit(k));
+        c.iter().all(|v| v.is_finite()).then_some(c)
+    }
+
+    /// The Cholesky factor of `AᵀA` and the solution in millimetres, for `points` rows.
+    fn factor(&self, points: usize) -> Option<(nalgebra::Cholesky<f64, nalgebra::U10>, Coef)> {
+        if points < MIN_POINTS {
+            return None;
+        }
+        let mut ata = self.ata;
+        ata.fill_lower_triangle_with_upper_triangle();
+        let chol = ata.cholesky()?;
+        let x = chol.solve(&self.atb);
+        Some((chol, x))
+    }
+}
+
+/// Metres per unit of coefficient `k` in millimetres: a is a length, b and c slopes, the
+/// curvatures 1/length, the cubic terms 1/length².
+fn unit(k: usize) -> f64 {
+    match k {
+        0 => 1.0 / MM,
+        1 | 2 => 1.0,
+        3..=5 => MM,
+        _ => MM * MM,
     }
 }
 
