@@ -321,39 +321,40 @@ struct Selected {
     mask: u32,
 }
 
-// The mean of the best top_k sources' costs, and those sources (lowest index first on ties).
-fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>) -> Selected {
-    let costs = source_costs(x, y, d, n, (1u << P.n_src) - 1u);
+// The cost of plane (d, n) at pixel (x, y). With `top`: the mean of the best top_k sources'
+// costs, and those sources (lowest index first on ties); else the mean over the sources of
+// `mask` (view selection). An entry point calls it at one place only: every call of a WGSL
+// function is compiled inline, and one site keeps the shader small (it compiled in 18 s on
+// llvmpipe with a site per candidate).
+fn plane_cost(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32, top: bool) -> Selected {
+    let costs = source_costs(x, y, d, n, mask);
+    if (!top) {
+        var sum = 0.0;
+        var count = 0u;
+        for (var s = 0u; s < P.n_src; s++) {
+            if ((mask & (1u << s)) != 0u) {
+                sum += costs[s];
+                count += 1u;
+            }
+        }
+        return Selected(sum / f32(max(count, 1u)), mask);
+    }
     let k = min(P.top_k, P.n_src);
-    var mask = 0u;
+    var picked = 0u;
     var sum = 0.0;
     for (var j = 0u; j < k; j++) {
         var pick = 0u;
         var low = 3.0e38;
         for (var s = 0u; s < P.n_src; s++) {
-            if ((mask & (1u << s)) == 0u && costs[s] < low) {
+            if ((picked & (1u << s)) == 0u && costs[s] < low) {
                 low = costs[s];
                 pick = s;
             }
         }
-        mask |= 1u << pick;
+        picked |= 1u << pick;
         sum += low;
     }
-    return Selected(sum / f32(k), mask);
-}
-
-// The mean cost over the sources of `mask` (view selection).
-fn plane_cost_on(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
-    let costs = source_costs(x, y, d, n, mask);
-    var sum = 0.0;
-    var count = 0u;
-    for (var s = 0u; s < P.n_src; s++) {
-        if ((mask & (1u << s)) != 0u) {
-            sum += costs[s];
-            count += 1u;
-        }
-    }
-    return sum / f32(max(count, 1u));
+    return Selected(sum / f32(k), picked);
 }
 
 // Pixel `k` of the lattice (problem::lattice_dims, row-major), or x = width past its end.
@@ -399,24 +400,13 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>) {
     let y = i32(px.y);
     planes[i] = vec4<f32>(d, n);
     prepare_window(x, y);
-    costs[i] = plane_cost(x, y, d, n).cost;
+    costs[i] = plane_cost(x, y, d, n, (1u << P.n_src) - 1u, true).cost;
 }
 
 struct Best {
     d: f32,
     n: vec3<f32>,
     cost: f32,
-}
-
-fn try_plane(best: Best, x: i32, y: i32, v: vec3<f32>, d: f32, n: vec3<f32>, mask: u32) -> Best {
-    if (!(d >= P.lo && d <= P.hi && dot(n, v) < -FACING)) {
-        return best;
-    }
-    let c = plane_cost_on(x, y, d, n, mask);
-    if (c < best.cost) {
-        return Best(d, n, c);
-    }
-    return best;
 }
 
 const NEIGHBOURS: array<vec2<i32>, 8> = array<vec2<i32>, 8>(
@@ -450,57 +440,60 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cur = planes[i];
     var best = Best(cur.x, cur.yzw, costs[i]);
     prepare_window(i32(x), i32(y));
-    // View selection: the current plane picks the sources every candidate is scored on.
-    // (When every source is picked, the stored cost is already over all of them.)
-    var mask = (1u << P.n_src) - 1u;
-    if (cur.x == cur.x && P.top_k < P.n_src) {
-        let sel = plane_cost(i32(x), i32(y), cur.x, cur.yzw);
-        best.cost = sel.cost;
-        mask = sel.mask;
-    }
     let xi = i32(x);
     let yi = i32(y);
     // problem::neighbours: all 8 in the first round, the 4 at distance 1 after it.
     let n_nb = select(4u, 8u, P.round == 0u);
-    for (var k = 0u; k < n_nb; k++) {
-        let nx = xi + NEIGHBOURS[k].x * i32(s);
-        let ny = yi + NEIGHBOURS[k].y * i32(s);
-        if (nx < 0 || ny < 0 || nx >= i32(P.width) || ny >= i32(P.height)) {
-            continue;
+    let span = P.hi - P.lo;
+    var mask = (1u << P.n_src) - 1u;
+    // Every evaluation at one site (see plane_cost): first the view selection, where the
+    // current plane picks the sources every candidate is scored on (when every source is
+    // picked, the stored cost is already over all of them); then the neighbours' planes; then
+    // the 3 refinements, each drawn from the best so far.
+    for (var k = 0u; k < n_nb + 4u; k++) {
+        var d = best.d;
+        var n = best.n;
+        var ok = true;
+        if (k == 0u) {
+            ok = cur.x == cur.x && P.top_k < P.n_src;
+        } else if (k <= n_nb) {
+            let nx = xi + NEIGHBOURS[k - 1u].x * i32(s);
+            let ny = yi + NEIGHBOURS[k - 1u].y * i32(s);
+            ok = nx >= 0 && ny >= 0 && nx < i32(P.width) && ny < i32(P.height);
+            if (ok) {
+                let j = u32(ny) * P.width + u32(nx);
+                let q = planes[j];
+                let oq = rays[2u * j];
+                n = q.yzw;
+                let den = dot(n, v);
+                ok = oq.w > 0.5 && q.x == q.x && den < -FACING;
+                if (ok) {
+                    let xq = oq.xyz + rays[2u * j + 1u].xyz * q.x;
+                    d = dot(n, xq - o.xyz) / den;
+                }
+            }
+        } else if (k == n_nb + 1u) {
+            d = P.lo + uniform01(i, P.step, 0u) * span;
+        } else if (k == n_nb + 2u) {
+            d = best.d + (2.0 * uniform01(i, P.step, 1u) - 1.0) * P.scale * 0.25 * span;
+            n = perturb(best.n, P.scale, uniform01(i, P.step, 2u), uniform01(i, P.step, 3u), uniform01(i, P.step, 4u));
+        } else {
+            n = perturb(best.n, P.scale, uniform01(i, P.step, 5u), uniform01(i, P.step, 6u), uniform01(i, P.step, 7u));
         }
-        let j = u32(ny) * P.width + u32(nx);
-        let q = planes[j];
-        let oq = rays[2u * j];
-        if (oq.w < 0.5 || !(q.x == q.x)) {
-            continue;
-        }
-        let xq = oq.xyz + rays[2u * j + 1u].xyz * q.x;
-        let den = dot(q.yzw, v);
-        if (!(den < -FACING)) {
-            continue;
-        }
-        let t = dot(q.yzw, xq - o.xyz) / den;
-        if (t >= P.lo && t <= P.hi) {
-            best = try_plane(best, xi, yi, v, t, q.yzw, mask);
+        // A candidate must lie in the range and face the camera.
+        ok = ok && (k == 0u || (d >= P.lo && d <= P.hi && dot(n, v) < -FACING));
+        if (ok) {
+            let c = plane_cost(xi, yi, d, n, mask, k == 0u);
+            if (k == 0u) {
+                best.cost = c.cost;
+                mask = c.mask;
+            } else if (c.cost < best.cost) {
+                best = Best(d, n, c.cost);
+            }
         }
     }
-    let span = P.hi - P.lo;
-    let d1 = P.lo + uniform01(i, P.step, 0u) * span;
-    best = try_plane(best, xi, yi, v, d1, best.n, mask);
-    let d2 = best.d + (2.0 * uniform01(i, P.step, 1u) - 1.0) * P.scale * 0.25 * span;
-    let n2 = perturb(best.n, P.scale, uniform01(i, P.step, 2u), uniform01(i, P.step, 3u), uniform01(i, P.step, 4u));
-    best = try_plane(best, xi, yi, v, d2, n2, mask);
-    let n3 = perturb(best.n, P.scale, uniform01(i, P.step, 5u), uniform01(i, P.step, 6u), uniform01(i, P.step, 7u));
-    best = try_plane(best, xi, yi, v, best.d, n3, mask);
     planes[i] = vec4<f32>(best.d, best.n);
     costs[i] = best.cost;
-}
-
-fn cost_at(x: i32, y: i32, d: f32, n: vec3<f32>, mask: u32) -> f32 {
-    if (d >= P.lo && d <= P.hi) {
-        return plane_cost_on(x, y, d, n, mask);
-    }
-    return MAX_COST;
 }
 
 // The depth polish (cpu.rs `polish`): P.step parabola steps along the ray from delta =
@@ -525,31 +518,62 @@ fn polish(@builtin(global_invocation_id) gid: vec3<u32>) {
         bend = curv[i].xyz;
     }
     prepare_window(x, y);
-    var sel = Selected(costs[i], (1u << P.n_src) - 1u);
-    if ((P.flags & 1u) == 0u) {
-        sel = plane_cost(x, y, cur.x, n);
-    }
+    var mask = (1u << P.n_src) - 1u;
     var d = cur.x;
-    var c0 = sel.cost;
+    var c0 = costs[i];
+    var cm = 0.0;
+    var cp = 0.0;
     var delta = P.scale;
-    for (var k = 0u; k < P.step; k++) {
-        let cm = cost_at(x, y, d - delta, n, sel.mask);
-        let cp = cost_at(x, y, d + delta, n, sel.mask);
-        // problem::polish_offset
-        let den = cm - 2.0 * c0 + cp;
-        var off = 0.0;
-        if (den > 1e-12) {
-            off = clamp(0.5 * (cm - cp) / den, -1.0, 1.0);
-        } else if (cm < cp) {
-            off = -1.0;
-        } else if (cp < cm) {
-            off = 1.0;
+    // Every evaluation at one site (see plane_cost): the plane's own cost and sources (unless
+    // known), then per step d - delta, d + delta and the parabola's vertex (its cost left out
+    // at the last step with flag 2).
+    for (var e = 0u; e < 1u + 3u * P.step; e++) {
+        let phase = (e + 2u) % 3u;
+        var dq = d;
+        var want = true;
+        if (e == 0u) {
+            want = (P.flags & 1u) == 0u;
+        } else if (phase == 0u) {
+            dq = d - delta;
+        } else if (phase == 1u) {
+            dq = d + delta;
+        } else {
+            // problem::polish_offset
+            let den = cm - 2.0 * c0 + cp;
+            var off = 0.0;
+            if (den > 1e-12) {
+                off = clamp(0.5 * (cm - cp) / den, -1.0, 1.0);
+            } else if (cm < cp) {
+                off = -1.0;
+            } else if (cp < cm) {
+                off = 1.0;
+            }
+            d = clamp(d + off * delta, P.lo, P.hi);
+            dq = d;
+            want = (P.flags & 2u) == 0u || e < 3u * P.step;
         }
-        d = clamp(d + off * delta, P.lo, P.hi);
-        if ((P.flags & 2u) == 0u || k + 1u < P.step) {
-            c0 = cost_at(x, y, d, n, sel.mask);
+        var c = MAX_COST;
+        if (want && (e == 0u || (dq >= P.lo && dq <= P.hi))) {
+            let r = plane_cost(x, y, dq, n, mask, e == 0u);
+            c = r.cost;
+            if (e == 0u) {
+                mask = r.mask;
+            }
         }
-        delta *= 0.5;
+        if (e == 0u) {
+            if (want) {
+                c0 = c;
+            }
+        } else if (phase == 0u) {
+            cm = c;
+        } else if (phase == 1u) {
+            cp = c;
+        } else {
+            if (want) {
+                c0 = c;
+            }
+            delta *= 0.5;
+        }
     }
     planes[i] = vec4<f32>(d, n);
     costs[i] = c0;

@@ -307,7 +307,8 @@ pub fn benchmarks_regions(
                  {} default sources, ray-depth range the scene's Z extent ± 2 cm, images \
                  rendered without and with Gaussian sensor noise (σ in grey levels), backend \
                  {}. The plane sweep uses its default 64 depths at each window; PatchMatch runs \
-                 at its defaults (one configuration for every scene: {}). Errors are the median \
+                 at its defaults (one configuration for every scene: {}). Each method is timed \
+                 after one untimed warm-up run (its shaders' compilation). Errors are the median \
                  |ray-depth error| over the patch pixels with an estimate; normals, the median \
                  angle to the analytic surface normal.",
                 lit("cargo xtask bench"),
