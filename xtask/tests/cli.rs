@@ -769,6 +769,7 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
             "1",
             "--board-poses",
             "2",
+            "--no-board-patchmatch",
             "--out-dir",
             &out,
         ])
@@ -803,7 +804,8 @@ fn bench_without_an_adapter_runs_on_the_cpu_and_says_so() {
             .iter()
             .all(|t| t.backend == "cpu (no GPU adapter)")
     );
-    // The board validation ran for the plane sweep on the CPU; PatchMatch's absence is said.
+    // The board validation ran for the plane sweep on the CPU; PatchMatch's, not asked for
+    // (--no-board-patchmatch), is said to be absent.
     assert_eq!(r.board.len(), 1);
     assert_eq!((r.board[0].method.as_str(), r.board[0].poses), ("sweep", 2));
     assert!(

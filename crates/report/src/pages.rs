@@ -307,8 +307,8 @@ pub fn benchmarks_regions(
                  {} default sources, ray-depth range the scene's Z extent ± 2 cm, images \
                  rendered without and with Gaussian sensor noise (σ in grey levels), backend \
                  {}. The plane sweep uses its default 64 depths at each window; PatchMatch runs \
-                 at its defaults (one configuration for every scene: {}). Each method is timed \
-                 after one untimed warm-up run (its shaders' compilation). Errors are the median \
+                 at its defaults (one configuration for every scene: {}). Each runtime is the \
+                 median of {} runs after one untimed warm-up run (its shaders' compilation). Errors are the median \
                  |ray-depth error| over the patch pixels with an estimate; normals, the median \
                  angle to the analytic surface normal.",
                 lit("cargo xtask bench"),
@@ -322,6 +322,7 @@ pub fn benchmarks_regions(
                     .patchmatch_settings
                     .as_deref()
                     .unwrap_or("see the results file"),
+                r.timed_runs,
             ),
         ]),
         None => "This run did not compare depth methods.".to_owned(),

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::ResultsError;
 use crate::check::Fields;
 
+fn one_run() -> u32 {
+    1
+}
+
 /// One depth map of the comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DepthMethodRow {
@@ -34,8 +38,12 @@ pub struct DepthMethodRow {
     pub within_1_mm_pct: f64,
     /// Median angle to the analytic surface normal, degrees (methods that estimate normals).
     pub normal_median_deg: Option<f64>,
-    /// Wall time of the depth map on this run's backend, s.
+    /// Wall time of the depth map on this run's backend, s: the median of `timed_runs` runs.
     pub runtime_s: f64,
+    /// Timed runs whose median `runtime_s` is (after an untimed warm-up run; 1 in files
+    /// written before it was recorded).
+    #[serde(default = "one_run")]
+    pub timed_runs: u32,
     /// Where it ran (`gpu: <adapter>` or `cpu`).
     pub backend: String,
 }
@@ -57,6 +65,7 @@ impl DepthMethodRow {
         if let Some(d) = self.normal_median_deg {
             f.within(&format!("{at}.normal_median_deg"), d, 0.0, 180.0, "°")?;
         }
+        f.count(&format!("{at}.timed_runs"), self.timed_runs.into())?;
         f.seconds(&format!("{at}.runtime_s"), self.runtime_s)
     }
 
