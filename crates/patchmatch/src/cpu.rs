@@ -94,15 +94,15 @@ pub fn patchmatch_cpu(
     }
     // The plane polish (on the lattice), then (with a curved window) the quadric fit and the
     // curved polish of every pixel.
+    // The rounds' cost is over every source when top_k covers them; the curved polish
+    // computes its own.
+    let start = polish_start(settings, pb.range);
+    let known = settings.top_k as usize >= sources.len();
+    let last = settings.curved_window == 0;
     let mut state: Vec<Plane> = state
         .par_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let start = polish_start(settings, pb.range);
-            let known = settings.top_k as usize >= sources.len();
-            let last = settings.curved_window == 0;
-            polish(&pb, *p, (i % w, i / w), start, POLISH_STEPS, (known, last))
-        })
+        .map(|(i, p)| polish(&pb, *p, (i % w, i / w), start, POLISH_STEPS, (known, last)))
         .collect();
     if settings.curved_window > 0 {
         let mut planes: Vec<(f64, Vector3<f64>)> = state.iter().map(|p| (p.d, p.n)).collect();
